@@ -1,0 +1,306 @@
+"""SOAP 1.1 layer: envelopes built by zeep from our own WSDL, replies read as data.
+
+Requests: zeep's ``Client.create_message`` builds each body from the bundled WSDL/XSD
+(so what we send is checked against our schema), a WS-Security header object adds
+``wsse:Security`` (zeep's ``apply(envelope, headers)`` interface), and the envelope is
+posted through :class:`~bipro_ruv._transport.HttpTransport`.
+
+Replies: parsed with the safe parser of :mod:`bipro_ruv._xml` and read tolerantly,
+because providers vary in prefixes and optional fields. A SOAP Fault carrying
+``nachrichten:BiproException`` (Norm 250) and an HTTP 200 reply whose Status says NOK
+both become :class:`~bipro_ruv.errors.ServiceError` subclasses here, in one place.
+zeep and lxml objects never leave the service modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+import zeep
+from lxml import etree
+
+from bipro_ruv._transport import HttpTransport, RetryPolicy, raise_for_unreadable
+from bipro_ruv._xml import NS, child, child_text, children, local_name, parse_xml
+from bipro_ruv.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    HttpStatusError,
+    MalformedXmlError,
+    ProtocolError,
+    RetryableHttpError,
+    ServiceError,
+    SessionExpiredError,
+)
+from bipro_ruv.models import Meldung, Status
+from bipro_ruv.profiles import ServiceEndpoint, SoapActionStyle
+
+__all__ = [
+    "AUTH_REJECTED_CODES",
+    "check_status",
+    "SESSION_INVALID_CODES",
+    "SecurityHeader",
+    "ServiceKind",
+    "SoapEndpoint",
+    "error_for_status",
+    "parse_fault",
+    "parse_status",
+    "read_envelope",
+    "wsdl_dir",
+]
+
+log = logging.getLogger("bipro_ruv.soap")
+
+#: Norm 320 ST_Meldung: the session (SecurityContextToken) is not valid (any more).
+SESSION_INVALID_CODES = frozenset({"00960", "00962"})
+#: Norm 320 ST_Meldung: credentials rejected, account locked, too many attempts, password expired.
+AUTH_REJECTED_CODES = frozenset({"00961", "00964", "00965", "00966"})
+
+
+class ServiceKind(str, Enum):
+    STS = "sts"
+    TRANSFER = "transfer"
+    EXTRANET = "extranet"
+
+
+_WSDL = {
+    ServiceKind.STS: ("sts.wsdl", "{urn:bipro-ruv:wsdl:sts}SecurityTokenServiceBinding"),
+    ServiceKind.TRANSFER: ("transfer.wsdl", "{urn:bipro-ruv:wsdl:transfer}TransferServiceBinding"),
+    ServiceKind.EXTRANET: ("extranet.wsdl", "{urn:bipro-ruv:wsdl:extranet}ExtranetServiceBinding"),
+}
+
+
+def wsdl_dir() -> Path:
+    """Folder of the bundled WSDL/XSD files.
+
+    Installed wheels carry them as ``bipro_ruv/wsdl``; in a source checkout (editable
+    install, tests) they are the repository's top-level ``wsdl/``.
+    """
+    packaged = Path(str(resources.files("bipro_ruv"))) / "wsdl"
+    if (packaged / "transfer.wsdl").is_file():
+        return packaged
+    source = Path(__file__).resolve().parent.parent / "wsdl"
+    if (source / "transfer.wsdl").is_file():
+        return source
+    raise ConfigurationError("bundled WSDL files are missing; reinstall bipro-ruv")
+
+
+class SecurityHeader(Protocol):
+    """zeep's WS-Security plugin interface: add a ``wsse:Security`` child to the header."""
+
+    def apply(
+        self, envelope: etree._Element, headers: dict[str, str]
+    ) -> tuple[etree._Element, dict[str, str]]: ...
+
+
+_clients: dict[ServiceKind, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _zeep_client(kind: ServiceKind) -> Any:
+    """The zeep client for ``kind``: WSDL parsed once per process, from the package."""
+    with _clients_lock:
+        client = _clients.get(kind)
+        if client is None:
+            path = wsdl_dir() / _WSDL[kind][0]
+            settings = zeep.Settings(
+                strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
+            )
+            client = zeep.Client(str(path), transport=HttpTransport(), settings=settings)
+            _clients[kind] = client
+        return client
+
+
+class SoapEndpoint:
+    """One BiPRO service of one insurer, bound to its endpoint URL."""
+
+    def __init__(
+        self,
+        kind: ServiceKind,
+        endpoint: ServiceEndpoint,
+        transport: HttpTransport,
+        *,
+        soap_action_style: SoapActionStyle = SoapActionStyle.URN,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.kind = kind
+        self.endpoint = endpoint
+        self.transport = transport
+        self.soap_action_style = soap_action_style
+        self.retry = retry
+        self._zeep = _zeep_client(kind)
+        self._service = self._zeep.create_service(_WSDL[kind][1], endpoint.url)
+
+    def build(self, operation: str, security: SecurityHeader | None, **body: Any) -> bytes:
+        """Serialize the request envelope for ``operation``."""
+        envelope = self._zeep.create_message(self._service, operation, **body)
+        if security is not None:
+            envelope, _ = security.apply(envelope, {})
+        return bytes(etree.tostring(envelope, encoding="utf-8", xml_declaration=True))
+
+    def headers(self, operation: str) -> dict[str, str]:
+        return {
+            "Content-Type": "text/xml; charset=utf-8",
+            "SOAPAction": self.soap_action_style.header_value(operation),
+            "Accept": "text/xml, multipart/related",
+        }
+
+    def call(self, operation: str, security: SecurityHeader | None, **body: Any) -> etree._Element:
+        """Send ``operation`` and return the payload element of the reply's Body.
+
+        429/503 are retried with back-off (``Retry-After`` honoured); a SOAP Fault or
+        a NOK status raises a :class:`ServiceError` subclass.
+        """
+        message = self.build(operation, security, **body)
+        response = self.send_with_retry(operation, message)
+        with response:
+            data = response.content
+            content_type = response.headers.get("Content-Type", "")
+            if "multipart/related" in content_type.lower():
+                data = _multipart_root(content_type, data)
+            payload = read_envelope(data, http_status=response.status_code, response=response, what=operation)
+        return payload
+
+    def send_with_retry(self, operation: str, message: bytes, *, stream: bool = False) -> requests.Response:
+        headers = self.headers(operation)
+        for attempt in range(self.retry.attempts):
+            try:
+                return self.transport.send(self.endpoint.url, message, headers, stream=stream)
+            except RetryableHttpError as exc:
+                if attempt + 1 >= self.retry.attempts:
+                    raise
+                delay = self.retry.delay(attempt, exc.retry_after)
+                log.info("%s: HTTP %s, retrying in %.1f s", operation, exc.status_code, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable: the retry loop returns or raises")
+
+
+def _multipart_root(content_type: str, data: bytes) -> bytes:
+    """Root part of a small multipart reply held in memory (not getShipment)."""
+    import tempfile
+
+    from bipro_ruv.transfer._mtom import parse_multipart
+
+    with tempfile.TemporaryDirectory(prefix="bipro-ruv-") as spool:
+        reply = parse_multipart(content_type, [data], Path(spool))
+        return reply.root
+
+
+def read_envelope(
+    data: bytes,
+    *,
+    http_status: int = 200,
+    response: requests.Response | None = None,
+    what: str = "reply",
+) -> etree._Element:
+    """Parse a SOAP reply and return its Body payload; raise for faults and NOK."""
+    if response is not None and http_status >= 400 and not _looks_like_xml(data):
+        raise_for_unreadable(response, data)
+    try:
+        root = parse_xml(data, what=what)
+    except MalformedXmlError as exc:
+        if http_status >= 400:
+            raise HttpStatusError(
+                f"HTTP {http_status} with an unreadable body ({exc.message})",
+                status_code=http_status,
+                body_excerpt=" ".join(data[:300].decode("utf-8", "replace").split()),
+            ) from exc
+        raise
+    if local_name(root) == "Fault":
+        # Some servers (and test fixtures) send a bare Fault element.
+        raise parse_fault(root)
+    if root.tag not in (f"{{{NS['soap']}}}Envelope", f"{{{NS['soap12']}}}Envelope"):
+        raise ProtocolError(f"{what}: expected a SOAP Envelope, got <{local_name(root)}>")
+    body = child(root, "Body")
+    if body is None:
+        raise ProtocolError(f"{what}: SOAP Envelope without Body")
+    payload = next((item for item in body if isinstance(item.tag, str)), None)
+    if payload is None:
+        raise ProtocolError(f"{what}: empty SOAP Body")
+    if local_name(payload) == "Fault":
+        raise parse_fault(payload)
+    if http_status >= 400:
+        raise HttpStatusError(
+            f"HTTP {http_status} with a SOAP body that is not a Fault", status_code=http_status
+        )
+    return payload
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    return data.lstrip()[:1] == b"<" and not data.lstrip()[:14].lower().startswith(
+        (b"<!doctype html", b"<html")
+    )
+
+
+def parse_status(element: etree._Element) -> Status:
+    """Read a ``Status`` element (any namespace) into a :class:`Status`."""
+    meldungen = tuple(
+        Meldung(
+            art=child_text(item, "ArtID"),
+            meldung_id=child_text(item, "MeldungID"),
+            text=child_text(item, "Text"),
+            quelle=child_text(item, "Quelle"),
+            identifikationsnummer=child_text(item, "Identifikationsnummer"),
+        )
+        for item in children(element, "Meldung")
+    )
+    schwebe_text = child_text(element, "Schwebe")
+    return Status(
+        prozess_id=child_text(element, "ProzessID"),
+        zeitstempel=child_text(element, "Zeitstempel"),
+        status_id=child_text(element, "StatusID") or "",
+        gueltigkeitsende=child_text(element, "Gueltigkeitsende"),
+        schwebe=None if schwebe_text is None else schwebe_text.lower() in ("true", "1"),
+        meldungen=meldungen,
+    )
+
+
+def error_for_status(status: Status, message: str, *, fault_code: str | None = None) -> ServiceError:
+    """The exception for a NOK status or fault, chosen by its Meldung codes."""
+    codes = set(status.codes())
+    cls: type[ServiceError] = ServiceError
+    if codes & AUTH_REJECTED_CODES:
+        cls = AuthenticationError
+    elif codes & SESSION_INVALID_CODES:
+        cls = SessionExpiredError
+    return cls(message, status=status, fault_code=fault_code)
+
+
+def parse_fault(fault: etree._Element) -> ServiceError:
+    """Turn a SOAP 1.1 Fault (with or without ``BiproException``) into an exception."""
+    fault_code = child_text(fault, "faultcode")
+    fault_string = child_text(fault, "faultstring") or "SOAP Fault"
+    detail = child(fault, "detail")
+    status_element = None
+    if detail is not None:
+        exception = next(
+            (
+                item
+                for item in detail.iter()
+                if isinstance(item.tag, str) and local_name(item) == "BiproException"
+            ),
+            None,
+        )
+        if exception is not None:
+            status_element = child(exception, "Status")
+    if status_element is None:
+        return ServiceError(f"SOAP Fault: {fault_string}", fault_code=fault_code)
+    status = parse_status(status_element)
+    return error_for_status(status, f"SOAP Fault: {fault_string}", fault_code=fault_code)
+
+
+def check_status(response_element: etree._Element, operation: str) -> Status:
+    """Find the Status under a ``Response`` element and raise if it says NOK."""
+    status_element = child(response_element, "Status")
+    if status_element is None:
+        raise ProtocolError(f"{operation}: reply without Status")
+    status = parse_status(status_element)
+    if not status.ok:
+        raise error_for_status(status, f"{operation} failed (StatusID {status.status_id})")
+    return status

@@ -1,0 +1,126 @@
+"""Safe XML parsing and namespace-tolerant lookups for every XML bipro-ruv reads.
+
+BiPRO never needs a DOCTYPE, entities or external references, so any reply that uses
+them is refused (XXE, entity-expansion bombs). Providers differ in prefixes (``tran:``,
+``t:``, ``xf:``) and sometimes in the namespace of shared elements (release-1 Norm 440
+puts ``Status`` in the root namespace), so lookups match on the local name of children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from bipro_ruv.errors import MalformedXmlError, UnsafeXmlError
+
+__all__ = [
+    "NS",
+    "child",
+    "child_text",
+    "children",
+    "descendant",
+    "local_name",
+    "parse_xml",
+]
+
+NS = {
+    "soap": "http://schemas.xmlsoap.org/soap/envelope/",
+    "soap12": "http://www.w3.org/2003/05/soap-envelope",
+    "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
+    "wst": "http://schemas.xmlsoap.org/ws/2005/02/trust",
+    "wsc": "http://schemas.xmlsoap.org/ws/2005/02/sc",
+    "nac": "http://www.bipro.net/namespace/nachrichten",
+    "tran": "http://www.bipro.net/namespace/transfer",
+    "allg": "http://www.bipro.net/namespace/allgemein",
+    "gevo": "http://www.bipro.net/namespace/gevo",
+    "bipro": "http://www.bipro.net/namespace",
+    "xmime": "http://www.w3.org/2005/05/xmlmime",
+    "xop": "http://www.w3.org/2004/08/xop/include",
+}
+
+_MAX_DEPTH_NOTE = "lxml's default limits (huge_tree=False) cap nesting depth and text node size"
+
+
+def _parser() -> etree.XMLParser:
+    # A fresh parser per call: lxml parsers are not thread-safe to share.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_xml(data: bytes, *, what: str = "reply") -> etree._Element:
+    """Parse ``data`` safely and return the root element.
+
+    Raises :class:`MalformedXmlError` for empty or not well-formed input and
+    :class:`UnsafeXmlError` for any DOCTYPE (internal subsets carry entity bombs and
+    external entities; a SOAP message must not contain one, SOAP 1.1 §3).
+    """
+    if not data or not data.strip():
+        raise MalformedXmlError(f"empty {what}: no XML received")
+    head = data[:4096].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise MalformedXmlError(f"{what} is an HTML page, not a SOAP message: {_excerpt(data)}")
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as exc:
+        if b"<!DOCTYPE" in data[:65536] or b"<!ENTITY" in data[:65536]:
+            raise UnsafeXmlError(f"{what} declares a DOCTYPE/entities; refused") from exc
+        raise MalformedXmlError(f"{what} is not well-formed XML: {exc}") from exc
+    docinfo = root.getroottree().docinfo
+    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
+        raise UnsafeXmlError(f"{what} declares a DOCTYPE; BiPRO messages never do, refused")
+    return root
+
+
+def _excerpt(data: bytes, limit: int = 200) -> str:
+    text = data[:limit].decode("utf-8", "replace")
+    return " ".join(text.split())
+
+
+def local_name(element: etree._Element) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def children(element: etree._Element, name: str) -> Iterator[etree._Element]:
+    """Child elements with local name ``name``, in any namespace."""
+    for item in element:
+        if isinstance(item.tag, str) and local_name(item) == name:
+            yield item
+
+
+def child(element: etree._Element | None, *path: str) -> etree._Element | None:
+    """Follow ``path`` of local names through first-matching children."""
+    current = element
+    for name in path:
+        if current is None:
+            return None
+        current = next(children(current, name), None)
+    return current
+
+
+def child_text(element: etree._Element | None, *path: str) -> str | None:
+    """Stripped text of the element at ``path``; None when absent or empty."""
+    found = child(element, *path)
+    if found is None or found.text is None:
+        return None
+    text = found.text.strip()
+    return text or None
+
+
+def descendant(element: etree._Element, name: str) -> etree._Element | None:
+    """First descendant with local name ``name`` (document order)."""
+    for item in element.iter():
+        if isinstance(item.tag, str) and local_name(item) == name:
+            return item
+    return None

@@ -1,0 +1,163 @@
+"""BiPRO Norm 410 Security Token Service: username/password -> SecurityContextToken.
+
+Wire form (WS-Trust 2005/02, WS-SecureConversation 2005/02; not WS-Trust 1.3):
+the request carries ``wsse:UsernameToken`` (PasswordText) in ``wsse:Security`` and a
+``wst:RequestSecurityToken`` with TokenType ``.../2005/02/sc/sct`` and RequestType
+``.../2005/02/trust/Issue``; the reply's ``wst:RequestSecurityTokenResponse`` holds
+``wsc:SecurityContextToken/wsc:Identifier`` and an optional ``wst:Lifetime``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+from lxml import etree
+from zeep.wsse import UsernameToken
+
+from bipro_ruv._logging import register_secret
+from bipro_ruv._soap import SoapEndpoint
+from bipro_ruv._xml import child_text, descendant
+from bipro_ruv.auth._password import Password
+from bipro_ruv.auth.base import SecurityContextTokenHeader, SecurityToken, utc_now
+from bipro_ruv.errors import AuthenticationError, HttpStatusError, ProtocolError, SessionExpiredError
+
+__all__ = ["REQUEST_TYPE_ISSUE", "TOKEN_TYPE_SCT", "UsernamePasswordLogin", "parse_rstr", "token_expiry"]
+
+log = logging.getLogger("bipro_ruv.auth")
+
+TOKEN_TYPE_SCT = "http://schemas.xmlsoap.org/ws/2005/02/sc/sct"  # noqa: S105 (a URI, not a secret)
+REQUEST_TYPE_ISSUE = "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"
+
+#: No token is used longer than this, whatever the STS claims.
+MAX_LIFETIME_S = 24 * 3600.0
+
+
+def parse_rstr(payload: etree._Element) -> tuple[str, str | None, str | None]:
+    """(Identifier, Created, Expires) from a RequestSecurityTokenResponse (or a collection of them)."""
+    sct = descendant(payload, "SecurityContextToken")
+    identifier = child_text(sct, "Identifier") if sct is not None else None
+    if not identifier:
+        raise ProtocolError("STS reply holds no SecurityContextToken Identifier")
+    lifetime = descendant(payload, "Lifetime")
+    created = child_text(lifetime, "Created") if lifetime is not None else None
+    expires = child_text(lifetime, "Expires") if lifetime is not None else None
+    return identifier, created, expires
+
+
+def _parse_time(value: str) -> datetime:
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ProtocolError(f"STS sent an unreadable Lifetime timestamp {value!r}") from exc
+
+
+def token_expiry(
+    created: str | None,
+    expires: str | None,
+    *,
+    now: datetime,
+    default_s: float,
+) -> float:
+    """Seconds the token may be used, counted from ``now`` (when the request was sent).
+
+    * no ``Expires``: ``default_s`` (R+V does not publish its lifetime; 10 min is the
+      shortest lifetime seen at BiPRO providers);
+    * ``Created`` and ``Expires`` in the same style (both with or both without zone):
+      their difference, measured from our own clock (immune to clock skew and to the
+      unknown zone of naive timestamps);
+    * ``Expires`` with a zone only: the time left until then;
+    * ``Expires`` without a zone and no usable ``Created``: the server's zone is unknown
+      (UTC, CET or CEST), so the earliest instant still in the future is taken, and never
+      more than ``default_s``.
+    """
+    if expires is None:
+        return default_s
+    expires_at = _parse_time(expires)
+    created_at = _parse_time(created) if created else None
+    if created_at is not None and (created_at.tzinfo is None) == (expires_at.tzinfo is None):
+        duration = (expires_at - created_at).total_seconds()
+        if duration <= 0:
+            raise ProtocolError(f"STS token expires ({expires}) before it was created ({created})")
+        return min(duration, MAX_LIFETIME_S)
+    if expires_at.tzinfo is not None:
+        remaining = (expires_at - now).total_seconds()
+        if remaining <= 0:
+            raise ProtocolError(f"STS issued a token that expired at {expires}; check the system clock")
+        return min(remaining, MAX_LIFETIME_S)
+    candidates = [
+        (expires_at.replace(tzinfo=timezone(timedelta(hours=offset))) - now).total_seconds()
+        for offset in (0, 1, 2)
+    ]
+    future = [value for value in candidates if value > 0]
+    if not future:
+        raise ProtocolError(f"STS issued a token that expired at {expires} (no time zone); check the clock")
+    return min(min(future), default_s)
+
+
+class UsernamePasswordLogin:
+    """Token provider for the "weak" Norm 410 login with the Maklerportal credentials."""
+
+    def __init__(
+        self,
+        username: str,
+        password: Password,
+        endpoint: SoapEndpoint,
+        *,
+        send_bipro_version: bool = False,
+        default_lifetime_s: float = 600.0,
+    ) -> None:
+        if not username:
+            raise ValueError("username must not be empty")
+        self.username = username
+        self.password = password
+        self.endpoint = endpoint
+        self.send_bipro_version = send_bipro_version
+        self.default_lifetime_s = default_lifetime_s
+        self.requests_sent = 0
+
+    def fetch(self) -> SecurityToken:
+        secret = self.password.reveal()  # raises the earlier AuthenticationError if rejected
+        body: dict[str, str] = {"TokenType": TOKEN_TYPE_SCT, "RequestType": REQUEST_TYPE_ISSUE}
+        if self.send_bipro_version:
+            body["BiPROVersion"] = self.endpoint.endpoint.bipro_version
+        sent_monotonic = time.monotonic()
+        sent_wall = utc_now()
+        self.requests_sent += 1
+        log.debug("STS login for user %s at %s", self.username, self.endpoint.endpoint.url)
+        try:
+            payload = self.endpoint.call("RequestSecurityToken", UsernameToken(self.username, secret), **body)
+        except AuthenticationError as exc:
+            self.password.reject(exc)
+            raise
+        except SessionExpiredError as exc:
+            # 00960/00962 from the STS itself means the login was not accepted.
+            error = AuthenticationError(
+                f"STS did not authenticate user {self.username}", status=exc.status, fault_code=exc.fault_code
+            )
+            self.password.reject(error)
+            raise error from exc
+        except HttpStatusError as exc:
+            if exc.status_code in (401, 403):
+                error = AuthenticationError(
+                    f"STS refused user {self.username} with HTTP {exc.status_code}; "
+                    "the password will not be sent again"
+                )
+                self.password.reject(error)
+                raise error from exc
+            raise
+        identifier, created, expires = parse_rstr(payload)
+        register_secret(identifier)
+        lifetime = token_expiry(created, expires, now=sent_wall, default_s=self.default_lifetime_s)
+        log.info("STS login for user %s succeeded; token valid for %.0f s", self.username, lifetime)
+        return SecurityToken(
+            header=SecurityContextTokenHeader(identifier),
+            expires_at=sent_monotonic + lifetime,
+            expires_at_utc=sent_wall + timedelta(seconds=lifetime),
+            lifetime_s=lifetime,
+            source="sts",
+        )

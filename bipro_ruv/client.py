@@ -1,0 +1,314 @@
+"""The one object an MVP talks to: :class:`Client`.
+
+``with Client(username, password) as client:`` logs in lazily on the first call,
+reuses the SecurityContextToken across calls, renews it before it expires, and
+repeats a call once after a fresh login when the service reports the session invalid
+(00960/00962). Everything is configured explicitly; nothing is read from the
+environment (see :meth:`Settings.from_env` for that, called by you).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import requests
+from lxml import etree
+from pydantic import SecretStr
+
+from bipro_ruv._logging import install_redaction
+from bipro_ruv._soap import ServiceKind, SoapEndpoint, check_status
+from bipro_ruv._transport import HttpTransport, RetryPolicy, Timeouts
+from bipro_ruv.auth import Password, SecurityToken, TokenManager, TokenProvider, UsernamePasswordLogin
+from bipro_ruv.errors import ConfigurationError, SessionExpiredError
+from bipro_ruv.models import Status
+from bipro_ruv.profiles import InsurerProfile, get_profile
+from bipro_ruv.settings import Settings
+from bipro_ruv.transfer._download import DownloadedShipment, download_shipment
+from bipro_ruv.transfer._files import move_unique, safe_filename
+from bipro_ruv.transfer._parse import parse_list_reply, response_element
+from bipro_ruv.transfer.categories import category_label, matches_category, validate_category_filter
+from bipro_ruv.transfer.fetch import Fetcher
+from bipro_ruv.transfer.models import Document, FetchEvent, FetchReport, Shipment
+from bipro_ruv.vsnr import Vsnr
+
+__all__ = ["Client", "LoginInfo"]
+
+log = logging.getLogger("bipro_ruv.client")
+
+T = TypeVar("T")
+
+
+class LoginInfo:
+    """What a successful login tells (never the token itself)."""
+
+    __slots__ = ("expires_at_utc", "lifetime_s")
+
+    def __init__(self, token: SecurityToken) -> None:
+        self.expires_at_utc: datetime = token.expires_at_utc
+        self.lifetime_s: float = token.lifetime_s
+
+    def __repr__(self) -> str:
+        return (
+            f"LoginInfo(expires_at_utc={self.expires_at_utc.isoformat()}, lifetime_s={self.lifetime_s:.0f})"
+        )
+
+
+class Client:
+    """BiPRO client for one user at one insurer of the R+V group.
+
+    :param username: Maklerportal user id (R+V: ``rom...``/``rmp...``).
+    :param password: the portal password; once the STS rejects it, this client never
+        sends it again (R+V locks accounts after repeated failures).
+    :param profile: ``"ruv"`` (default), ``"kravag"``, ``"condor"`` or an
+        :class:`InsurerProfile`.
+    :param base_url: send every service to this host instead (sandbox, test system).
+    :param timeouts: connect/read timeouts; always set.
+    :param verify: TLS verification: ``True`` or the path of a CA bundle.
+    :param allow_insecure_http: permit plain http to non-loopback hosts (test systems only).
+    :param session: a ``requests.Session`` to use (proxies, adapters); closed by you.
+    :param token_provider: another login method (e.g. TGIC); default is the Norm 410
+        username/password login.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        password: str | SecretStr | Password,
+        *,
+        profile: str | InsurerProfile = "ruv",
+        base_url: str | None = None,
+        timeouts: Timeouts = Timeouts(),
+        verify: bool | str | Path = True,
+        allow_insecure_http: bool = False,
+        session: requests.Session | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        token_provider: TokenProvider | None = None,
+    ) -> None:
+        install_redaction()
+        resolved = get_profile(profile)
+        self.profile: InsurerProfile = resolved.with_base_url(base_url) if base_url else resolved
+        self.username = username
+        self._password = password if isinstance(password, Password) else Password(password)
+        self._transport = HttpTransport(
+            session, timeouts=timeouts, verify=verify, allow_insecure_http=allow_insecure_http
+        )
+        self._retry = retry
+        self._endpoints: dict[ServiceKind, SoapEndpoint] = {}
+        provider = token_provider or UsernamePasswordLogin(
+            username,
+            self._password,
+            self._endpoint(ServiceKind.STS),
+            send_bipro_version=self.profile.sts_sends_bipro_version,
+            default_lifetime_s=self.profile.default_token_lifetime_s,
+        )
+        self._tokens = TokenManager(provider)
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> Client:
+        """A client configured from :class:`Settings` (e.g. ``Settings.from_env()``)."""
+        return cls(settings.username, settings.password, **{**settings.client_kwargs(), **overrides})
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _endpoint(self, kind: ServiceKind) -> SoapEndpoint:
+        endpoint = self._endpoints.get(kind)
+        if endpoint is None:
+            config = {
+                ServiceKind.STS: self.profile.sts,
+                ServiceKind.TRANSFER: self.profile.transfer,
+                ServiceKind.EXTRANET: self.profile.extranet,
+            }[kind]
+            if config is None:
+                raise ConfigurationError(f"profile {self.profile.key!r} has no {kind.value} service")
+            endpoint = SoapEndpoint(
+                kind,
+                config,
+                self._transport,
+                soap_action_style=self.profile.soap_action_style,
+                retry=self._retry,
+            )
+            self._endpoints[kind] = endpoint
+        return endpoint
+
+    def _with_session(self, call: Callable[[SecurityToken], T]) -> T:
+        """Run ``call`` with a valid token; after 00960/00962 log in again once and repeat once."""
+        self._check_open()
+        token = self._tokens.get()
+        try:
+            return call(token)
+        except SessionExpiredError:
+            log.info("session reported invalid; logging in again and repeating the call once")
+            self._tokens.invalidate(token)
+            return call(self._tokens.get())
+
+    def _call(self, kind: ServiceKind, operation: str, **body: Any) -> etree._Element:
+        endpoint = self._endpoint(kind)
+        return self._with_session(lambda token: endpoint.call(operation, token.header, **body))
+
+    def _transfer_request(self, **fields: Any) -> dict[str, Any]:
+        request: dict[str, Any] = {"BiPROVersion": self.profile.transfer.bipro_version}
+        if self.profile.consumer_id:
+            request["ConsumerID"] = self.profile.consumer_id
+        request.update(fields)
+        return request
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ConfigurationError("this Client is closed")
+
+    # -- login ------------------------------------------------------------------
+
+    def login(self) -> LoginInfo:
+        """Log in now (or reuse a valid token) and say until when the token is valid."""
+        self._check_open()
+        return LoginInfo(self._tokens.get())
+
+    @property
+    def logins(self) -> int:
+        """How many times this client logged in at the STS (for monitoring)."""
+        return self._tokens.logins
+
+    # -- Norm 430 TransferService --------------------------------------------------
+
+    @property
+    def profile_key(self) -> str:
+        return self.profile.key
+
+    @property
+    def vu_number(self) -> str:
+        return self.profile.vu_number
+
+    def list_shipments(
+        self, *, categories: Sequence[str] | None = None, include_acknowledged: bool = False
+    ) -> list[Shipment]:
+        """The shipments (``Lieferungen``) waiting in the mailbox (``listShipments``).
+
+        ``categories``: 3-, 6- or 9-digit GeVo prefixes, filtered on our side (providers
+        differ in which ``KategorieDerLieferung`` granularity they accept).
+        """
+        wanted = validate_category_filter(categories or ())
+        fields: dict[str, Any] = {}
+        if include_acknowledged or self.profile.send_bestaetige_lieferungen:
+            fields["BestaetigeLieferungen"] = include_acknowledged
+        payload = self._call(ServiceKind.TRANSFER, "listShipments", Request=self._transfer_request(**fields))
+        shipments, _status = parse_list_reply(payload, category_label)
+        return [item for item in shipments if matches_category(item.category, wanted)]
+
+    def download_to_spool(
+        self, shipment_id: str, spool_dir: Path, on_bytes: Callable[[int], None] | None = None
+    ) -> DownloadedShipment:
+        """getShipment, with every document decoded and checked into ``spool_dir`` (streamed)."""
+        endpoint = self._endpoint(ServiceKind.TRANSFER)
+        request = self._transfer_request(ID=shipment_id)
+        return self._with_session(
+            lambda token: download_shipment(endpoint, token.header, request, spool_dir, on_bytes=on_bytes)
+        )
+
+    def get_shipment(self, shipment_id: str, directory: str | Path) -> tuple[Shipment, list[Document]]:
+        """Download one shipment (``getShipment``) and store its documents in ``directory``.
+
+        Attachments are streamed to disk (constant memory), checked against their
+        ``Pruefsumme``, ZIPs unpacked with limits, and stored under safe, unique names.
+        It does *not* acknowledge; see :meth:`fetch_open_documents` for the safe loop.
+        """
+        target = Path(directory).resolve()
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target, prefix=".bipro-spool-") as spool:
+            downloaded = self.download_to_spool(shipment_id, Path(spool))
+            documents = []
+            taken: list[str] = []
+            for doc in downloaded.documents:
+                name = safe_filename(
+                    doc.original_name,
+                    content_type=doc.content_type,
+                    fallback_stem=doc.document_type or "dokument",
+                )
+                final = move_unique(doc.path, target, name, taken)
+                taken.append(final.name)
+                documents.append(
+                    Document(
+                        shipment_id=shipment_id,
+                        seq=doc.seq,
+                        path=final,
+                        file_name=final.name,
+                        original_name=doc.original_name,
+                        content_type=doc.content_type,
+                        document_type=doc.document_type,
+                        description=doc.description,
+                        size=doc.size,
+                        sha256=doc.sha256,
+                        vsnr=Vsnr.try_parse(doc.vsnr),
+                        vsnr_raw=doc.vsnr,
+                        vu_number=doc.vu_number or self.profile.vu_number,
+                        checksum_verified=doc.checksum_verified,
+                        archive_name=doc.archive_name,
+                    )
+                )
+        return downloaded.shipment, documents
+
+    def acknowledge_shipment(self, shipment_id: str) -> Status:
+        """Confirm receipt (``acknowledgeShipment``): the shipment leaves the mailbox for good."""
+        payload = self._call(
+            ServiceKind.TRANSFER, "acknowledgeShipment", Request=self._transfer_request(ID=shipment_id)
+        )
+        return check_status(response_element(payload, "acknowledgeShipment"), "acknowledgeShipment")
+
+    def fetch_open_documents(
+        self,
+        inbox: str | Path,
+        *,
+        acknowledge: bool = True,
+        categories: Sequence[str] | None = None,
+        workers: int = 3,
+        progress: Callable[[FetchEvent], None] | None = None,
+    ) -> FetchReport:
+        """Fetch every open shipment into ``inbox``, store it durably, then acknowledge it.
+
+        Safe to rerun after any crash: nothing is acknowledged before it is on disk
+        (fsync'ed, recorded in the SQLite journal ``inbox/.bipro-ruv/journal.sqlite3``),
+        nothing is stored twice, and stored-but-unacknowledged shipments are
+        acknowledged without downloading them again. ``acknowledge=False`` is a dry
+        run. One failing shipment is reported in the result and does not stop the
+        others. ``progress`` is called (from worker threads, serialized) with
+        :class:`FetchEvent` objects.
+        """
+        self._check_open()
+        fetcher = Fetcher(
+            self,
+            Path(inbox),
+            acknowledge=acknowledge,
+            categories=validate_category_filter(categories or ()),
+            workers=workers,
+            progress=progress,
+        )
+        return fetcher.run()
+
+    # -- lifecycle --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Forget the token and close the HTTP session (if the client created it)."""
+        if not self._closed:
+            self._closed = True
+            self._tokens.clear()
+            self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(username={self.username!r}, profile={self.profile.key!r})"

@@ -1,0 +1,181 @@
+"""The exception tree of bipro-ruv.
+
+Every exception the library raises on purpose derives from :class:`BiproError`, so
+``except BiproError`` is the one net a caller needs. Lower-layer errors (requests,
+lxml, zeep, zipfile) are mapped onto this tree in one place per layer and chained
+with ``raise ... from exc`` so the cause stays visible::
+
+    BiproError
+    +-- ConfigurationError            our caller's fault: bad profile, settings, URL
+    |   +-- InsecureTransportError    plain http to a non-loopback host without opt-in
+    +-- TransportError                the network: connection, TLS, timeout
+    |   +-- RequestTimeout
+    |   +-- HttpStatusError           an HTTP status the SOAP layer cannot read
+    |       +-- RetryableHttpError    429 / 503, carries ``retry_after``
+    +-- ProtocolError                 the peer broke SOAP/BiPRO (its fault, not ours)
+    |   +-- MalformedXmlError         not well-formed, empty, HTML instead of SOAP
+    |   +-- UnsafeXmlError            DOCTYPE, entities, external references
+    |   +-- MimeError                 broken multipart/MTOM reply
+    +-- ServiceError                  the service said NOK or sent a SOAP Fault
+    |   +-- SessionExpiredError       00960 / 00962: token no longer valid
+    |   +-- AuthenticationError       00961, 00964-00966, HTTP 401/403 from the STS
+    +-- DocumentError                 a delivered document cannot be stored safely
+        +-- ChecksumMismatchError     Pruefsumme does not match the bytes
+        +-- UnsafeArchiveError        zip bomb, nested archive, too many members
+
+:class:`bipro_ruv.vsnr.InvalidVsnr` is also a :class:`ValueError`.
+
+Every :class:`BiproError` carries ``prozess_id`` and ``meldungen`` when the server sent
+them (BiPRO Norm 250: ``nachrichten:Status``), so a support ticket can quote them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bipro_ruv.models import Meldung, Status
+
+__all__ = [
+    "AuthenticationError",
+    "BiproError",
+    "ChecksumMismatchError",
+    "ConfigurationError",
+    "DocumentError",
+    "HttpStatusError",
+    "InsecureTransportError",
+    "MalformedXmlError",
+    "MimeError",
+    "ProtocolError",
+    "RequestTimeout",
+    "RetryableHttpError",
+    "ServiceError",
+    "SessionExpiredError",
+    "TransportError",
+    "UnsafeArchiveError",
+    "UnsafeXmlError",
+]
+
+
+class BiproError(Exception):
+    """Root of every error raised by bipro-ruv.
+
+    ``status`` is the parsed BiPRO ``Status`` when the server sent one; ``prozess_id``
+    and ``meldungen`` are taken from it (or given directly).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Status | None = None,
+        prozess_id: str | None = None,
+        meldungen: Sequence[Meldung] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.prozess_id = prozess_id if prozess_id is not None else (status.prozess_id if status else None)
+        self.meldungen: tuple[Meldung, ...] = tuple(meldungen) or (status.meldungen if status else ())
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        codes = ", ".join(f"{m.meldung_id or '?'} {m.text or ''}".strip() for m in self.meldungen)
+        if codes:
+            parts.append(f"[{codes}]")
+        if self.prozess_id:
+            parts.append(f"(ProzessID {self.prozess_id})")
+        return " ".join(parts)
+
+
+class ConfigurationError(BiproError):
+    """The caller configured something that cannot work (our side's fault)."""
+
+
+class InsecureTransportError(ConfigurationError):
+    """Plain ``http://`` to a host that is not loopback, without ``allow_insecure_http``."""
+
+
+class TransportError(BiproError):
+    """The request did not complete on the network level."""
+
+
+class RequestTimeout(TransportError):
+    """Connect or read timeout elapsed."""
+
+
+class HttpStatusError(TransportError):
+    """The server answered with an HTTP status and no readable SOAP message."""
+
+    def __init__(self, message: str, *, status_code: int, body_excerpt: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+
+
+class RetryableHttpError(HttpStatusError):
+    """429 Too Many Requests or 503 Service Unavailable; ``retry_after`` in seconds if sent."""
+
+    def __init__(
+        self, message: str, *, status_code: int, retry_after: float | None, body_excerpt: str = ""
+    ) -> None:
+        super().__init__(message, status_code=status_code, body_excerpt=body_excerpt)
+        self.retry_after = retry_after
+
+
+class ProtocolError(BiproError):
+    """The peer sent something that is not valid SOAP/BiPRO: the server's fault."""
+
+
+class MalformedXmlError(ProtocolError):
+    """The reply is not well-formed XML (or empty, or an HTML error page)."""
+
+
+class UnsafeXmlError(ProtocolError):
+    """The reply uses a DOCTYPE, entities or external references; BiPRO never needs them."""
+
+
+class MimeError(ProtocolError):
+    """A multipart (MTOM/XOP) reply is broken: missing boundary, truncated part, unknown cid."""
+
+
+class ServiceError(BiproError):
+    """The BiPRO service answered with ``StatusID`` NOK or a SOAP Fault."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: Status | None = None,
+        prozess_id: str | None = None,
+        meldungen: Sequence[Meldung] = (),
+        fault_code: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, prozess_id=prozess_id, meldungen=meldungen)
+        self.fault_code = fault_code
+
+
+class SessionExpiredError(ServiceError):
+    """00960 / 00962: the SecurityContextToken is not (or no longer) accepted."""
+
+
+class AuthenticationError(ServiceError):
+    """The STS rejected the credentials (00961, 00964, 00965, 00966 or HTTP 401/403).
+
+    The client that raised it will not send the same password again: R+V locks the
+    portal account after repeated failures. Create a new client with corrected
+    credentials.
+    """
+
+
+class DocumentError(BiproError):
+    """A delivered document cannot be stored safely."""
+
+
+class ChecksumMismatchError(DocumentError):
+    """The ``Pruefsumme`` sent with a document does not match its bytes."""
+
+
+class UnsafeArchiveError(DocumentError):
+    """A ZIP delivery exceeds the unpacking limits or nests archives."""

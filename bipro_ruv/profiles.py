@@ -1,0 +1,152 @@
+"""Insurer profiles: everything that differs between BiPRO providers, as data.
+
+A profile names each service's endpoint and ``BiPROVersion`` and the small protocol
+choices that providers disagree on (SOAPAction style, optional request elements).
+There are no per-insurer ``if`` branches in the service code: it reads the profile.
+
+The R+V group endpoints are the public registry values (Smart InsurTech's
+``companies.json`` as copied by third parties); R+V has not confirmed them. They are
+marked ``verified=False`` until a live connection confirms them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from types import MappingProxyType
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, PortalLinks
+from bipro_ruv.errors import ConfigurationError
+
+__all__ = [
+    "PROFILES",
+    "InsurerProfile",
+    "ServiceEndpoint",
+    "SoapActionStyle",
+    "get_profile",
+]
+
+_VERSION_PATTERN = r"^\d{1,3}(\.\d{1,3}){3,4}$"
+
+
+class SoapActionStyle(str, Enum):
+    """How the HTTP ``SOAPAction`` header is filled.
+
+    BiPRO WSDLs use ``urn:<operation>``; some providers only accept an empty value.
+    """
+
+    URN = "urn"
+    EMPTY = "empty"
+
+    def header_value(self, operation: str) -> str:
+        return f'"urn:{operation}"' if self is SoapActionStyle.URN else '""'
+
+
+class ServiceEndpoint(BaseModel):
+    """One BiPRO service of an insurer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(..., description="Endpoint URL (https)")
+    bipro_version: str = Field(..., pattern=_VERSION_PATTERN, description="BiPROVersion (ST_Version)")
+
+    def rebased(self, base_url: str) -> ServiceEndpoint:
+        """The same service path on another host (sandbox, test system)."""
+        base = urlsplit(base_url)
+        if not base.scheme or not base.netloc:
+            raise ConfigurationError(f"base_url must be an absolute URL, got {base_url!r}")
+        own = urlsplit(self.url)
+        path = base.path.rstrip("/") + own.path
+        return self.model_copy(update={"url": urlunsplit((base.scheme, base.netloc, path, own.query, ""))})
+
+
+class InsurerProfile(BaseModel):
+    """Declarative description of one insurer's BiPRO services."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(..., description="Short name used by Client(profile=...)")
+    name: str = Field(..., description="Legal name of the risk carrier")
+    vu_number: str = Field(..., pattern=r"^\d{4,5}$", description="VU-Nummer (BaFin/GDV number)")
+    sts: ServiceEndpoint = Field(..., description="Norm 410 Security Token Service")
+    transfer: ServiceEndpoint = Field(..., description="Norm 430 TransferService")
+    extranet: ServiceEndpoint | None = Field(None, description="Norm 440 ExtranetService (deep links)")
+    soap_action_style: SoapActionStyle = SoapActionStyle.URN
+    send_bestaetige_lieferungen: bool = Field(
+        False,
+        description="Send tran:BestaetigeLieferungen=false in listShipments (some providers require it, "
+        "others reject it)",
+    )
+    consumer_id: str | None = Field(None, description="nachrichten:ConsumerID, if the provider wants one")
+    sts_sends_bipro_version: bool = Field(False, description="Put BiPROVersion into the STS RST (optional)")
+    default_token_lifetime_s: float = Field(
+        600.0, gt=0, description="Assumed token lifetime when the STS sends no Lifetime/Expires"
+    )
+    portal: PortalLinks = Field(
+        DEFAULT_PORTAL_LINKS,
+        description="Offline deep-link templates (R+V's portal URL scheme is not public: an assumption)",
+    )
+    verified: bool = Field(False, description="Endpoints confirmed on a live connection")
+
+    @field_validator("key")
+    @classmethod
+    def _lower_key(cls, value: str) -> str:
+        return value.lower()
+
+    def with_base_url(self, base_url: str) -> InsurerProfile:
+        """Point every service of this profile at ``base_url``, keeping the paths."""
+        update: dict[str, object] = {
+            "sts": self.sts.rebased(base_url),
+            "transfer": self.transfer.rebased(base_url),
+        }
+        if self.extranet is not None:
+            update["extranet"] = self.extranet.rebased(base_url)
+        return self.model_copy(update=update)
+
+
+_RUV_HOST = "https://webservice.ruv.de/bipro"
+_STS = ServiceEndpoint(url=f"{_RUV_HOST}/sts/2.4.0.1.0", bipro_version="2.4.0.1.0")
+_EXTRANET = ServiceEndpoint(url=f"{_RUV_HOST}/ExtranetService/1.0.1.0", bipro_version="1.0.1.0")
+
+PROFILES: Mapping[str, InsurerProfile] = MappingProxyType(
+    {
+        "ruv": InsurerProfile(
+            key="ruv",
+            name="R+V Allgemeine Versicherung AG",
+            vu_number="5438",
+            sts=_STS,
+            transfer=ServiceEndpoint(url=f"{_RUV_HOST}/TransferService/2.6.2.1.0", bipro_version="2.6.2.1.0"),
+            extranet=_EXTRANET,
+        ),
+        "kravag": InsurerProfile(
+            key="kravag",
+            name="KRAVAG-ALLGEMEINE Versicherungs-AG",
+            vu_number="5058",
+            sts=_STS,
+            transfer=ServiceEndpoint(url=f"{_RUV_HOST}/TransferService/2.4.4.1.1", bipro_version="2.4.4.1.1"),
+            extranet=_EXTRANET,
+        ),
+        "condor": InsurerProfile(
+            key="condor",
+            name="Condor Allgemeine Versicherungs-AG (merged into R+V Allgemeine, 2024)",
+            vu_number="5339",
+            sts=_STS,
+            transfer=ServiceEndpoint(url=f"{_RUV_HOST}/TransferService/2.4.4.1.1", bipro_version="2.4.4.1.1"),
+            extranet=_EXTRANET,
+        ),
+    }
+)
+
+
+def get_profile(profile: str | InsurerProfile) -> InsurerProfile:
+    """Look a profile up by key (``ruv``, ``kravag``, ``condor``) or pass one through."""
+    if isinstance(profile, InsurerProfile):
+        return profile
+    try:
+        return PROFILES[profile.lower()]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise ConfigurationError(f"unknown insurer profile {profile!r}; known: {known}") from None

@@ -1,0 +1,16 @@
+"""A local BiPRO server for tests, the demo and benchmarks: ``with Sandbox() as sb: ...``.
+
+It speaks the R+V profile's services over real HTTP on 127.0.0.1 (Norm 410 STS,
+Norm 430 TransferService, Norm 440 ExtranetService plus the Maklerportal pages the
+deep links open), with a realistic mailbox, R+V-like lockout after wrong passwords,
+and injectable faults (:class:`FaultKind`). The wire contract it implements is
+``docs/sandbox-contract.md``; it shares no protocol code with the library's client.
+
+The default credentials (``rom4711`` / ``Sandbox-Passwort-1``) are sandbox-only.
+Standalone: ``python -m bipro_ruv.sandbox --port 8080`` prints ``READY <base_url>``.
+"""
+
+from bipro_ruv.sandbox._server import Sandbox
+from bipro_ruv.sandbox._state import FaultKind, FaultRule, SandboxConfig, SandboxStats, StatsSnapshot
+
+__all__ = ["FaultKind", "FaultRule", "Sandbox", "SandboxConfig", "SandboxStats", "StatsSnapshot"]

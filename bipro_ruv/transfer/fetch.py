@@ -1,0 +1,361 @@
+"""``fetch_open_documents``: every open shipment stored durably, then acknowledged.
+
+R+V sends these documents *instead of* paper mail, and an acknowledged shipment
+leaves the mailbox for good. The order per shipment is therefore fixed (see
+:mod:`.journal`): download to the spool -> record final paths and hashes in the
+journal -> move each file into place (fsync, atomic rename, fsync directory) ->
+journal "stored" -> acknowledge -> journal "acknowledged". A rerun after a crash at
+any point stores every document exactly once and acknowledges what was stored but
+not acknowledged, without downloading it again.
+
+Inbox layout: ``<inbox>/<shipment id>/<document name>``, names made safe by
+:func:`._files.safe_filename`; the journal and spool live in ``<inbox>/.bipro-ruv/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, ServiceError
+from bipro_ruv.transfer._download import DownloadedShipment, sha256_file
+from bipro_ruv.transfer._files import atomic_move, ensure_inside, fsync_directory, safe_filename, unique_path
+from bipro_ruv.transfer.categories import matches_category
+from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentState
+from bipro_ruv.transfer.models import (
+    Document,
+    FetchEvent,
+    FetchEventKind,
+    FetchReport,
+    Outcome,
+    Shipment,
+    ShipmentResult,
+)
+from bipro_ruv.vsnr import Vsnr
+
+__all__ = ["STATE_DIR", "Fetcher", "TransferApi", "journal_path"]
+
+log = logging.getLogger("bipro_ruv.fetch")
+
+STATE_DIR = ".bipro-ruv"
+#: acknowledgeShipment: unknown ID. For a shipment we stored, it means the server
+#: already took an earlier acknowledgement (sent just before a crash).
+_ACK_UNKNOWN = "04003"
+
+
+def journal_path(inbox: Path) -> Path:
+    return inbox / STATE_DIR / "journal.sqlite3"
+
+
+class TransferApi(Protocol):
+    """What the fetcher needs from a client (implemented by :class:`bipro_ruv.Client`)."""
+
+    @property
+    def profile_key(self) -> str: ...
+
+    @property
+    def vu_number(self) -> str: ...
+
+    def list_shipments(self) -> list[Shipment]: ...
+
+    def download_to_spool(
+        self, shipment_id: str, spool_dir: Path, on_bytes: Callable[[int], None] | None
+    ) -> DownloadedShipment: ...
+
+    def acknowledge_shipment(self, shipment_id: str) -> object: ...
+
+
+class _InboxLock:
+    """One fetch per inbox at a time, across processes (an OS file lock, released on crash)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[bytes] | None = None
+
+    def __enter__(self) -> _InboxLock:
+        handle = self.path.open("a+b")
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            handle.close()
+            raise ConfigurationError(
+                f"another fetch is already running on {self.path.parent.parent}"
+            ) from exc
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing releases the lock
+            self._handle = None
+
+
+class Fetcher:
+    """One run of fetch_open_documents over one inbox."""
+
+    def __init__(
+        self,
+        api: TransferApi,
+        inbox: Path,
+        *,
+        acknowledge: bool = True,
+        categories: Sequence[str] = (),
+        workers: int = 3,
+        progress: Callable[[FetchEvent], None] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ConfigurationError("workers must be at least 1")
+        self.api = api
+        self.inbox = inbox.resolve()
+        self.acknowledge = acknowledge
+        self.categories = tuple(categories)
+        self.workers = workers
+        self._progress = progress
+        self._progress_lock = threading.Lock()
+        self.profile = api.profile_key
+        self.journal: Journal | None = None
+        self.spool_root = self.inbox / STATE_DIR / "spool"
+
+    # -- events -------------------------------------------------------------------
+
+    def _emit(
+        self, kind: FetchEventKind, shipment_id: str | None = None, count: int = 0, message: str | None = None
+    ) -> None:
+        if self._progress is not None:
+            with self._progress_lock:
+                self._progress(FetchEvent(kind=kind, shipment_id=shipment_id, count=count, message=message))
+
+    # -- run ------------------------------------------------------------------------
+
+    def run(self) -> FetchReport:
+        started = datetime.now(timezone.utc)
+        state_dir = self.inbox / STATE_DIR
+        state_dir.mkdir(parents=True, exist_ok=True)
+        results: list[ShipmentResult] = []
+        with _InboxLock(state_dir / "lock"), Journal(journal_path(self.inbox)) as journal:
+            self.journal = journal
+            # Spool files of a crashed run are never the only copy (the shipment is
+            # still in the mailbox or already stored): start from an empty spool.
+            shutil.rmtree(self.spool_root, ignore_errors=True)
+            self.spool_root.mkdir()
+            if self.acknowledge:
+                for pending in journal.shipments(self.profile, ShipmentState.STORED):
+                    results.append(self._acknowledge(pending.shipment_id, recovered=True))
+            done = {result.shipment_id for result in results}
+            listed = [
+                item
+                for item in self.api.list_shipments()
+                if item.id not in done and matches_category(item.category, self.categories)
+            ]
+            self._emit(FetchEventKind.LISTED, count=len(listed))
+            if self.workers == 1 or len(listed) <= 1:
+                results.extend(self._process(item) for item in listed)
+            else:
+                with ThreadPoolExecutor(self.workers, thread_name_prefix="bipro-fetch") as pool:
+                    results.extend(pool.map(self._process, listed))
+            shutil.rmtree(self.spool_root, ignore_errors=True)
+        return FetchReport(
+            inbox=self.inbox,
+            acknowledge=self.acknowledge,
+            results=tuple(results),
+            started_at=started,
+            finished_at=datetime.now(timezone.utc),
+        )
+
+    def _journal(self) -> Journal:
+        assert self.journal is not None, "Fetcher.run() opens the journal"
+        return self.journal
+
+    # -- one shipment -------------------------------------------------------------------
+
+    def _process(self, shipment: Shipment) -> ShipmentResult:
+        journal = self._journal()
+        sid = shipment.id
+        known = journal.shipment(self.profile, sid)
+        if known is not None and known.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED):
+            # Stored earlier (dry run, or the acknowledgement was lost): never download again.
+            return self._acknowledge(sid, recovered=True)
+        journal.begin(
+            self.profile,
+            sid,
+            vu_number=self.api.vu_number,
+            category=shipment.category,
+            category_label=shipment.category_label,
+            created_at_raw=shipment.created_at_raw,
+        )
+        planned = journal.documents(self.profile, sid)
+        if planned and self._all_present(planned):
+            journal.mark_stored(self.profile, sid)
+            self._emit(FetchEventKind.STORED, sid)
+            return self._acknowledge(sid, recovered=True)
+        self._emit(FetchEventKind.DOWNLOADING, sid)
+        spool = Path(tempfile.mkdtemp(dir=self.spool_root, prefix="s-"))
+        try:
+            downloaded = self.api.download_to_spool(
+                sid, spool, lambda count: self._emit(FetchEventKind.BYTES, sid, count)
+            )
+            self._place(shipment, downloaded, planned)
+            journal.mark_stored(self.profile, sid)
+            self._emit(FetchEventKind.STORED, sid)
+        except AuthenticationError:
+            raise
+        except (BiproError, OSError) as exc:
+            log.warning("shipment %s not stored: %s", sid, exc)
+            journal.mark_failed(self.profile, sid, f"{type(exc).__name__}: {exc}")
+            self._emit(FetchEventKind.FAILED, sid, message=str(exc))
+            return ShipmentResult(
+                shipment_id=sid,
+                category=shipment.category,
+                category_label=shipment.category_label,
+                outcome=Outcome.FAILED,
+                error=str(exc),
+                error_type=type(exc).__name__,
+            )
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+        return self._acknowledge(sid, recovered=False)
+
+    def _all_present(self, planned: Iterable[JournalDocument]) -> bool:
+        for doc in planned:
+            path = self.inbox / doc.path
+            if not path.is_file() or path.stat().st_size != doc.size or sha256_file(path) != doc.sha256:
+                return False
+        return True
+
+    def _choose_directory(self, shipment_id: str) -> Path:
+        journal = self._journal()
+        name = safe_filename(shipment_id, fallback_stem="lieferung")
+        taken: set[str] = set()
+        while True:
+            candidate = unique_path(self.inbox, name, taken)
+            if not journal.directory_taken(candidate.name):
+                return candidate
+            taken.add(candidate.name)
+
+    def _place(
+        self, shipment: Shipment, downloaded: DownloadedShipment, planned: list[JournalDocument]
+    ) -> None:
+        """Record the final paths, then move every spooled file into place durably."""
+        journal = self._journal()
+        sid = shipment.id
+        record = journal.shipment(self.profile, sid)
+        reuse = bool(planned) and len(planned) == len(downloaded.documents) and record is not None
+        with journal.locked():
+            if reuse and record is not None and record.directory:
+                directory = self.inbox / record.directory
+            else:
+                directory = self._choose_directory(sid)
+            ensure_inside(self.inbox, directory)
+            directory.mkdir(exist_ok=True)
+            fsync_directory(self.inbox)
+            chosen: list[str] = []
+            entries: list[JournalDocument] = []
+            for doc in downloaded.documents:
+                if reuse:
+                    relative = planned[doc.seq].path
+                else:
+                    name = safe_filename(
+                        doc.original_name,
+                        content_type=doc.content_type,
+                        fallback_stem=(doc.document_type or "dokument"),
+                    )
+                    target = unique_path(directory, name, chosen)
+                    chosen.append(target.name)
+                    relative = target.relative_to(self.inbox).as_posix()
+                entries.append(
+                    JournalDocument(
+                        profile=self.profile,
+                        shipment_id=sid,
+                        seq=doc.seq,
+                        path=relative,
+                        original_name=doc.original_name,
+                        content_type=doc.content_type,
+                        document_type=doc.document_type,
+                        vsnr=doc.vsnr,
+                        vu_number=doc.vu_number or self.api.vu_number,
+                        description=doc.description,
+                        size=doc.size,
+                        sha256=doc.sha256,
+                        checksum_verified=doc.checksum_verified,
+                        archive_name=doc.archive_name,
+                    )
+                )
+            journal.plan(self.profile, sid, directory.relative_to(self.inbox).as_posix(), entries)
+        self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
+        for doc, entry in zip(downloaded.documents, entries, strict=True):
+            final = ensure_inside(self.inbox, self.inbox / entry.path)
+            atomic_move(doc.path, final, overwrite=True)
+            self._emit(FetchEventKind.FILE_STORED, sid)
+
+    def _acknowledge(self, shipment_id: str, *, recovered: bool) -> ShipmentResult:
+        journal = self._journal()
+        record = journal.shipment(self.profile, shipment_id)
+        documents = tuple(self._document(doc) for doc in journal.documents(self.profile, shipment_id))
+        base: dict[str, Any] = {
+            "shipment_id": shipment_id,
+            "category": record.category if record else None,
+            "documents": documents,
+        }
+        if not self.acknowledge:
+            self._emit(FetchEventKind.DONE, shipment_id)
+            return ShipmentResult(outcome=Outcome.STORED, **base)
+        try:
+            self.api.acknowledge_shipment(shipment_id)
+        except AuthenticationError:
+            raise
+        except ServiceError as exc:
+            if not (recovered and _ACK_UNKNOWN in {m.meldung_id for m in exc.meldungen}):
+                return self._ack_failed(base, exc)
+            log.info("shipment %s was already acknowledged before an interruption", shipment_id)
+        except BiproError as exc:
+            return self._ack_failed(base, exc)
+        self._emit(FetchEventKind.ACKNOWLEDGED, shipment_id)
+        journal.mark_acknowledged(self.profile, shipment_id)
+        self._emit(FetchEventKind.DONE, shipment_id)
+        outcome = Outcome.RECOVERED if recovered else Outcome.ACKNOWLEDGED
+        return ShipmentResult(outcome=outcome, **base)
+
+    def _ack_failed(self, base: dict[str, Any], exc: BiproError) -> ShipmentResult:
+        log.warning("shipment %s stored but not acknowledged: %s", base["shipment_id"], exc)
+        self._emit(FetchEventKind.FAILED, str(base["shipment_id"]), message=str(exc))
+        return ShipmentResult(
+            outcome=Outcome.STORED,
+            error=f"stored, not acknowledged: {exc}",
+            error_type=type(exc).__name__,
+            **base,
+        )
+
+    def _document(self, doc: JournalDocument) -> Document:
+        path = self.inbox / doc.path
+        return Document(
+            shipment_id=doc.shipment_id,
+            seq=doc.seq,
+            path=path,
+            file_name=path.name,
+            original_name=doc.original_name,
+            content_type=doc.content_type,
+            document_type=doc.document_type,
+            description=doc.description,
+            size=doc.size,
+            sha256=doc.sha256,
+            vsnr=Vsnr.try_parse(doc.vsnr),
+            vsnr_raw=doc.vsnr,
+            vu_number=doc.vu_number,
+            checksum_verified=doc.checksum_verified,
+            archive_name=doc.archive_name,
+        )

@@ -1,0 +1,370 @@
+"""The fetch journal: a SQLite database in the inbox that makes fetching crash-safe.
+
+R+V delivers documents through the TransferService *instead of* by post, and a
+shipment that was acknowledged is gone from the mailbox. So the order is fixed:
+
+1. ``downloading``  - the shipment is known, its documents are being downloaded to the spool;
+2. ``storing``      - every document has its final path and sha256 recorded (one transaction);
+   then each file is moved into place atomically (temp file, fsync, rename, fsync dir);
+3. ``stored``       - all files are durable; only now may the shipment be acknowledged;
+4. ``acknowledged`` - the server confirmed the acknowledgement.
+
+A crash anywhere leaves a state from which a rerun continues without losing or
+duplicating a document: ``stored`` shipments are acknowledged without downloading
+again; ``storing`` shipments whose files are all present with the recorded hash are
+marked ``stored``; anything else is downloaded again into the *same* planned paths.
+The database runs in WAL mode with ``synchronous=FULL``: a committed state survives
+power loss.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+
+__all__ = ["Journal", "JournalDocument", "JournalShipment", "ShipmentState"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS shipments (
+    profile          TEXT NOT NULL,
+    shipment_id      TEXT NOT NULL,
+    vu_number        TEXT,
+    category         TEXT,
+    category_label   TEXT,
+    created_at_raw   TEXT,
+    state            TEXT NOT NULL,
+    directory        TEXT,
+    directory_key    TEXT UNIQUE,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    error            TEXT,
+    first_seen_at    TEXT NOT NULL,
+    stored_at        TEXT,
+    acknowledged_at  TEXT,
+    PRIMARY KEY (profile, shipment_id)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    profile          TEXT NOT NULL,
+    shipment_id      TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    path             TEXT NOT NULL,
+    path_key         TEXT NOT NULL UNIQUE,
+    original_name    TEXT,
+    content_type     TEXT,
+    document_type    TEXT,
+    vsnr             TEXT,
+    vu_number        TEXT,
+    description      TEXT,
+    size             INTEGER NOT NULL,
+    sha256           TEXT NOT NULL,
+    checksum_verified INTEGER,
+    archive_name     TEXT,
+    PRIMARY KEY (profile, shipment_id, seq),
+    FOREIGN KEY (profile, shipment_id) REFERENCES shipments (profile, shipment_id)
+);
+CREATE INDEX IF NOT EXISTS documents_vsnr ON documents (vsnr);
+"""
+
+
+class ShipmentState(str, Enum):
+    DOWNLOADING = "downloading"
+    STORING = "storing"
+    STORED = "stored"
+    ACKNOWLEDGED = "acknowledged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class JournalDocument:
+    """A document as recorded in the journal; ``path`` is relative to the inbox."""
+
+    profile: str
+    shipment_id: str
+    seq: int
+    path: str
+    original_name: str | None
+    content_type: str | None
+    document_type: str | None
+    vsnr: str | None
+    vu_number: str | None
+    description: str | None
+    size: int
+    sha256: str
+    checksum_verified: bool | None
+    archive_name: str | None
+
+
+@dataclass(frozen=True)
+class JournalShipment:
+    profile: str
+    shipment_id: str
+    state: ShipmentState
+    category: str | None
+    attempts: int
+    error: str | None
+    stored_at: str | None
+    acknowledged_at: str | None
+    directory: str | None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def path_key(relative_path: str) -> str:
+    """Case-insensitive key: two names that collide on Windows/macOS collide here too."""
+    return relative_path.casefold()
+
+
+class Journal:
+    """Thread-safe access to the journal database (one connection, one lock)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise RuntimeError(f"journal {path} was written by a newer bipro-ruv (schema {version})")
+        if version == 0:
+            # executescript commits by itself; the schema is idempotent (IF NOT EXISTS).
+            with self._lock:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the journal lock across several calls (choose paths, then plan)."""
+        with self._lock:
+            yield
+
+    # -- reads -------------------------------------------------------------------
+
+    def shipment(self, profile: str, shipment_id: str) -> JournalShipment | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM shipments WHERE profile = ? AND shipment_id = ?", (profile, shipment_id)
+            ).fetchone()
+        return None if row is None else _shipment(row)
+
+    def shipments(
+        self, profile: str | None = None, state: ShipmentState | None = None
+    ) -> list[JournalShipment]:
+        query = "SELECT * FROM shipments WHERE (? IS NULL OR profile = ?) AND (? IS NULL OR state = ?)"
+        state_value = state.value if state else None
+        with self._lock:
+            rows = self._db.execute(query, (profile, profile, state_value, state_value)).fetchall()
+        return [_shipment(row) for row in rows]
+
+    def documents(self, profile: str | None = None, shipment_id: str | None = None) -> list[JournalDocument]:
+        query = (
+            "SELECT * FROM documents WHERE (? IS NULL OR profile = ?) AND (? IS NULL OR shipment_id = ?) "
+            "ORDER BY profile, shipment_id, seq"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (profile, profile, shipment_id, shipment_id)).fetchall()
+        return [_document(row) for row in rows]
+
+    def directory_taken(self, directory: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM shipments WHERE directory_key = ?", (path_key(directory),)
+            ).fetchone()
+        return row is not None
+
+    def path_taken(self, relative_path: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM documents WHERE path_key = ?", (path_key(relative_path),)
+            ).fetchone()
+        return row is not None
+
+    # -- state changes -------------------------------------------------------------
+
+    def begin(
+        self,
+        profile: str,
+        shipment_id: str,
+        *,
+        vu_number: str | None,
+        category: str | None,
+        category_label: str | None,
+        created_at_raw: str | None,
+    ) -> JournalShipment:
+        """Record that ``shipment_id`` is being downloaded (keeps a later state untouched)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO shipments (profile, shipment_id, vu_number, category, category_label,"
+                " created_at_raw, state, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (profile, shipment_id) DO NOTHING",
+                (
+                    profile,
+                    shipment_id,
+                    vu_number,
+                    category,
+                    category_label,
+                    created_at_raw,
+                    ShipmentState.DOWNLOADING.value,
+                    _now(),
+                ),
+            )
+            db.execute(
+                "UPDATE shipments SET attempts = attempts + 1, error = NULL,"
+                " state = CASE WHEN state = ? THEN ? ELSE state END"
+                " WHERE profile = ? AND shipment_id = ?",
+                (ShipmentState.FAILED.value, ShipmentState.DOWNLOADING.value, profile, shipment_id),
+            )
+        record = self.shipment(profile, shipment_id)
+        assert record is not None
+        return record
+
+    def plan(
+        self, profile: str, shipment_id: str, directory: str, documents: Sequence[JournalDocument]
+    ) -> None:
+        """Record the shipment's folder and every document's final path and hash; state ``storing``.
+
+        Replaces an older plan of the same shipment.
+        """
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE shipments SET directory = ?, directory_key = ? WHERE profile = ? AND shipment_id = ?",
+                (directory, path_key(directory), profile, shipment_id),
+            )
+            db.execute("DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id))
+            db.executemany(
+                "INSERT INTO documents (profile, shipment_id, seq, path, path_key, original_name,"
+                " content_type, document_type, vsnr, vu_number, description, size, sha256,"
+                " checksum_verified, archive_name)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        profile,
+                        shipment_id,
+                        doc.seq,
+                        doc.path,
+                        path_key(doc.path),
+                        doc.original_name,
+                        doc.content_type,
+                        doc.document_type,
+                        doc.vsnr,
+                        doc.vu_number,
+                        doc.description,
+                        doc.size,
+                        doc.sha256,
+                        None if doc.checksum_verified is None else int(doc.checksum_verified),
+                        doc.archive_name,
+                    )
+                    for doc in documents
+                ],
+            )
+            self._set_state(db, profile, shipment_id, ShipmentState.STORING)
+
+    def mark_stored(self, profile: str, shipment_id: str) -> None:
+        with self._transaction() as db:
+            self._set_state(db, profile, shipment_id, ShipmentState.STORED, stored_at=_now())
+
+    def mark_acknowledged(self, profile: str, shipment_id: str) -> None:
+        with self._transaction() as db:
+            self._set_state(db, profile, shipment_id, ShipmentState.ACKNOWLEDGED, acknowledged_at=_now())
+
+    def mark_failed(self, profile: str, shipment_id: str, error: str) -> None:
+        """Remember the error; a shipment that was never stored will be downloaded again next run."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE shipments SET error = ?, state = CASE WHEN state IN (?, ?) THEN ? ELSE state END"
+                " WHERE profile = ? AND shipment_id = ?",
+                (
+                    error,
+                    ShipmentState.DOWNLOADING.value,
+                    ShipmentState.STORING.value,
+                    ShipmentState.FAILED.value,
+                    profile,
+                    shipment_id,
+                ),
+            )
+
+    @staticmethod
+    def _set_state(
+        db: sqlite3.Connection,
+        profile: str,
+        shipment_id: str,
+        state: ShipmentState,
+        *,
+        stored_at: str | None = None,
+        acknowledged_at: str | None = None,
+    ) -> None:
+        cursor = db.execute(
+            "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(?, stored_at),"
+            " acknowledged_at = COALESCE(?, acknowledged_at) WHERE profile = ? AND shipment_id = ?",
+            (state.value, stored_at, acknowledged_at, profile, shipment_id),
+        )
+        if cursor.rowcount != 1:
+            raise KeyError(f"shipment {shipment_id!r} of profile {profile!r} is not in the journal")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _shipment(row: sqlite3.Row) -> JournalShipment:
+    return JournalShipment(
+        profile=row["profile"],
+        shipment_id=row["shipment_id"],
+        state=ShipmentState(row["state"]),
+        category=row["category"],
+        attempts=row["attempts"],
+        error=row["error"],
+        stored_at=row["stored_at"],
+        acknowledged_at=row["acknowledged_at"],
+        directory=row["directory"],
+    )
+
+
+def _document(row: sqlite3.Row) -> JournalDocument:
+    verified = row["checksum_verified"]
+    return JournalDocument(
+        profile=row["profile"],
+        shipment_id=row["shipment_id"],
+        seq=row["seq"],
+        path=row["path"],
+        original_name=row["original_name"],
+        content_type=row["content_type"],
+        document_type=row["document_type"],
+        vsnr=row["vsnr"],
+        vu_number=row["vu_number"],
+        description=row["description"],
+        size=row["size"],
+        sha256=row["sha256"],
+        checksum_verified=None if verified is None else bool(verified),
+        archive_name=row["archive_name"],
+    )

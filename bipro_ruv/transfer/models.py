@@ -1,0 +1,131 @@
+"""Models of the Norm 430 TransferService: ``Lieferung`` -> :class:`Shipment`,
+``Datei`` -> :class:`Document`.
+
+Raw values are kept beside parsed ones where providers are inconsistent
+(timestamps without zone, dates in other formats).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bipro_ruv.vsnr import Vsnr
+
+__all__ = ["Document", "FetchEvent", "FetchEventKind", "FetchReport", "Outcome", "Shipment", "ShipmentResult"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Shipment(_Frozen):
+    """One delivery (``tran:Lieferung``) in the broker's mailbox."""
+
+    id: str = Field(..., description="ID (ST_LieferungID)")
+    category: str | None = Field(None, description="Kategorie: 9-digit GeVo code")
+    category_label: str | None = Field(None, description="German label of the Kategorie, if known")
+    created_at: datetime | None = Field(None, description="Einstellzeitpunkt (naive: provider local time)")
+    created_at_raw: str | None = Field(None, description="Einstellzeitpunkt as sent")
+    available_until: date | None = Field(None, description="VerfuegbarBis")
+    delivery_type: str | None = Field(None, description="ArtDerLieferung (Norm 430.4/430.5 use case)")
+    data_only: bool | None = Field(None, description="EnthaeltNurDaten")
+    periodic: bool | None = Field(None, description="PeriodischeLieferung")
+    line: str | None = Field(None, description="Sparte")
+    transfer_count: int | None = Field(None, description="AnzahlTransfers")
+
+
+class Document(_Frozen):
+    """A delivered file (``allg:Datei``), stored on disk."""
+
+    shipment_id: str = Field(..., description="ID of the Lieferung it came with")
+    seq: int = Field(..., ge=0, description="Position within the shipment")
+    path: Path = Field(..., description="Where the file is stored")
+    file_name: str = Field(..., description="Safe name it was stored under")
+    original_name: str | None = Field(
+        None, description="Dateiname as delivered (may be hostile; never used as a path)"
+    )
+    content_type: str | None = Field(None, description="xmime:contentType / MIME type")
+    document_type: str | None = Field(None, description="DokumentartID, e.g. Nachtrag, Police, Mahnung")
+    description: str | None = Field(None, description="Kurzbeschreibung")
+    size: int = Field(..., ge=0, description="Bytes")
+    sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")
+    vsnr: Vsnr | None = Field(
+        None, description="Versicherungsscheinnummer, normalized (None if absent/unreadable)"
+    )
+    vsnr_raw: str | None = Field(None, description="Versicherungsscheinnummer as delivered")
+    vu_number: str | None = Field(None, description="VU-Nummer of the risk carrier, if delivered")
+    checksum_verified: bool | None = Field(
+        None, description="True: Pruefsumme matched; False: sent but not checkable; None: none sent"
+    )
+    archive_name: str | None = Field(None, description="Name of the ZIP it was unpacked from")
+
+
+class Outcome(str, Enum):
+    """What happened to one shipment during a fetch."""
+
+    ACKNOWLEDGED = "acknowledged"  # stored and acknowledged in this run
+    STORED = "stored"  # stored; not acknowledged (dry run, or the acknowledgement failed)
+    RECOVERED = "recovered"  # stored in an earlier run, acknowledged now without downloading again
+    FAILED = "failed"  # nothing acknowledged; it stays in the mailbox for the next run
+
+
+class ShipmentResult(_Frozen):
+    shipment_id: str
+    category: str | None = None
+    category_label: str | None = None
+    outcome: Outcome
+    documents: tuple[Document, ...] = ()
+    error: str | None = Field(None, description="What went wrong (failed, or stored but not acknowledged)")
+    error_type: str | None = Field(None, description="Exception class name of the error")
+
+
+class FetchReport(_Frozen):
+    """Result of :meth:`bipro_ruv.Client.fetch_open_documents`."""
+
+    inbox: Path
+    acknowledge: bool
+    results: tuple[ShipmentResult, ...]
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return tuple(doc for result in self.results for doc in result.documents)
+
+    @property
+    def failures(self) -> tuple[ShipmentResult, ...]:
+        return tuple(
+            result for result in self.results if result.outcome is Outcome.FAILED or result.error is not None
+        )
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for result in self.results if result.outcome is outcome)
+
+
+class FetchEventKind(str, Enum):
+    LISTED = "listed"  # count = number of shipments to fetch
+    DOWNLOADING = "downloading"
+    BYTES = "bytes"  # count = bytes received in this chunk
+    PLANNED = "planned"  # journal holds the documents' final paths
+    FILE_STORED = "file_stored"  # one document moved into place durably
+    STORED = "stored"  # journal: all documents durable
+    ACKNOWLEDGED = "acknowledged"  # the server confirmed; journal not yet updated
+    DONE = "done"  # journal: acknowledged (or stored, in a dry run)
+    FAILED = "failed"
+
+
+class FetchEvent(_Frozen):
+    """Progress of a fetch, for progress bars and monitoring."""
+
+    kind: FetchEventKind
+    shipment_id: str | None = None
+    count: int = 0
+    message: str | None = None

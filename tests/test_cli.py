@@ -1,0 +1,80 @@
+"""The installed ``bipro-ruv`` console script, run as a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bipro_ruv.sandbox import Sandbox
+
+
+def _script() -> str:
+    beside_python = Path(sys.executable).parent / "bipro-ruv"
+    found = str(beside_python) if beside_python.is_file() else shutil.which("bipro-ruv")
+    assert found, "bipro-ruv console script is not installed (pip install -e '.[test]')"
+    return found
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    script = _script()
+    return subprocess.run(
+        [script, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "160", **(env or {})},
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_demo_lists_the_sandbox_shipments() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    assert "Offene Lieferungen" in result.stdout
+    assert "Logged in" in result.stdout
+
+
+def test_login_prints_expiry_but_never_the_token(sandbox: Sandbox) -> None:
+    result = run(
+        "login",
+        "--base-url",
+        sandbox.base_url,
+        "-u",
+        sandbox.username,
+        env={"BIPRO_RUV_PASSWORD": sandbox.password},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Token valid until" in result.stdout
+    assert "bipro:" not in result.stdout + result.stderr
+    assert sandbox.password not in result.stdout + result.stderr
+
+
+def test_login_with_wrong_password_exits_non_zero_with_a_clear_message(sandbox: Sandbox) -> None:
+    result = run(
+        "login", "--base-url", sandbox.base_url, "-u", sandbox.username, env={"BIPRO_RUV_PASSWORD": "falsch"}
+    )
+    assert result.returncode == 3
+    assert "Login refused" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert "bipro-ruv" in result.stdout
+
+
+def test_module_entry_point_matches_script() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from bipro_ruv.cli import main; main(['--help'])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "login" in result.stdout
+    assert "demo" in result.stdout
