@@ -5,10 +5,14 @@ clean, contract-keyed Python objects. Start with :class:`Client`; the built-in
 sandbox is :class:`bipro_ruv.sandbox.Sandbox`.
 """
 
+import logging
+
 from bipro_ruv._transport import RetryPolicy, Timeouts
 from bipro_ruv._version import __version__
 from bipro_ruv.auth import Password
+from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
 from bipro_ruv.client import Client, LoginInfo
+from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLink, DeepLinkKind, PortalLinks, deep_link
 from bipro_ruv.errors import (
     AuthenticationError,
     BiproError,
@@ -28,28 +32,63 @@ from bipro_ruv.errors import (
     UnsafeArchiveError,
     UnsafeXmlError,
 )
+from bipro_ruv.migration import (
+    CondorMigration,
+    DataPackageError,
+    MigrationList,
+    MigrationRowError,
+    VsnrMatch,
+    VsnrTranslator,
+    parse_migration_list,
+    read_migration_list,
+)
 from bipro_ruv.models import Meldung, MeldungArt, Status
 from bipro_ruv.profiles import PROFILES, InsurerProfile, ServiceEndpoint, SoapActionStyle, get_profile
 from bipro_ruv.settings import Settings
-from bipro_ruv.transfer.models import Shipment
+from bipro_ruv.transfer.models import (
+    Document,
+    FetchEvent,
+    FetchEventKind,
+    FetchReport,
+    Outcome,
+    Shipment,
+    ShipmentResult,
+)
+from bipro_ruv.vsnr import InvalidVsnr, Vsnr, VsnrKind
 
 __all__ = [
+    "ARBEITSGEBIETE",
+    "Arbeitsgebiet",
     "AuthenticationError",
     "BiproError",
     "ChecksumMismatchError",
     "Client",
+    "CondorMigration",
     "ConfigurationError",
+    "DEFAULT_PORTAL_LINKS",
+    "DataPackageError",
+    "DeepLink",
+    "DeepLinkKind",
+    "Document",
     "DocumentError",
+    "FetchEvent",
+    "FetchEventKind",
+    "FetchReport",
     "HttpStatusError",
     "InsecureTransportError",
     "InsurerProfile",
+    "InvalidVsnr",
     "LoginInfo",
     "MalformedXmlError",
     "Meldung",
     "MeldungArt",
+    "MigrationList",
+    "MigrationRowError",
     "MimeError",
+    "Outcome",
     "PROFILES",
     "Password",
+    "PortalLinks",
     "ProtocolError",
     "RequestTimeout",
     "RetryPolicy",
@@ -59,12 +98,24 @@ __all__ = [
     "SessionExpiredError",
     "Settings",
     "Shipment",
+    "ShipmentResult",
     "SoapActionStyle",
     "Status",
     "Timeouts",
     "TransportError",
     "UnsafeArchiveError",
     "UnsafeXmlError",
+    "Vsnr",
+    "VsnrKind",
+    "VsnrMatch",
+    "VsnrTranslator",
     "__version__",
+    "deep_link",
+    "get_arbeitsgebiet",
     "get_profile",
+    "parse_migration_list",
+    "read_migration_list",
 ]
+
+# A library never configures logging; this only silences "no handler" fallbacks.
+logging.getLogger("bipro_ruv").addHandler(logging.NullHandler())

@@ -15,13 +15,14 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bipro_ruv._version import __version__
 from bipro_ruv.client import Client
 from bipro_ruv.errors import AuthenticationError, BiproError
 from bipro_ruv.profiles import PROFILES
-from bipro_ruv.transfer.models import Shipment
+from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome, Shipment
 
 __all__ = ["main"]
 
@@ -151,18 +152,108 @@ def shipment_table(shipments: Sequence[Shipment], title: str) -> Table:
     return table
 
 
+class _FetchProgress:
+    """A rich progress bar fed by fetch events (called serialized from worker threads)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("Lieferungen", total=None)
+
+    def __call__(self, event: FetchEvent) -> None:
+        if event.kind is FetchEventKind.LISTED:
+            self.progress.update(self.task, total=event.count)
+        elif event.kind in (FetchEventKind.DONE, FetchEventKind.FAILED) and event.shipment_id:
+            self.progress.advance(self.task)
+
+
+def _run_fetch(client: Client, inbox: Path, *, acknowledge: bool, categories: Sequence[str]) -> FetchReport:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        return client.fetch_open_documents(
+            inbox, acknowledge=acknowledge, categories=categories, progress=_FetchProgress(progress)
+        )
+
+
+def report_tables(report: FetchReport) -> list[Table]:
+    """Documents grouped by contract, then the shipments that need attention."""
+    documents = Table(title=f"Dokumente nach Vertrag ({len(report.documents)})")
+    for column in ("Vertrag (VSNR)", "VU", "Dokumentart", "Datei", "Bytes"):
+        documents.add_column(column)
+    rows = sorted(report.documents, key=lambda d: (d.vsnr is None, str(d.vsnr or ""), d.path.as_posix()))
+    for doc in rows:
+        documents.add_row(
+            doc.vsnr.formatted if doc.vsnr else "(ohne VSNR)",
+            doc.vu_number or "",
+            doc.document_type or "",
+            doc.path.relative_to(report.inbox).as_posix(),
+            f"{doc.size:,}".replace(",", "."),
+        )
+    tables = [documents]
+    if report.failures:
+        problems = Table(title=f"Nicht erledigt ({len(report.failures)})", style="red")
+        for column in ("Lieferung", "Ergebnis", "Fehler"):
+            problems.add_column(column)
+        for result in report.failures:
+            problems.add_row(result.shipment_id, result.outcome.value, result.error or "")
+        tables.append(problems)
+    return tables
+
+
+def _summary(report: FetchReport) -> str:
+    parts = [f"{report.count(outcome)} {outcome.value}" for outcome in Outcome if report.count(outcome)]
+    return ", ".join(parts) or "no open shipments"
+
+
+@cli.command()
+@_client_options
+@click.option(
+    "--inbox",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the documents (created if missing); holds the journal.",
+)
+@click.option("--no-ack", is_flag=True, help="Dry run: store, but do not acknowledge.")
+@click.option("--category", "categories", multiple=True, help="GeVo prefix (3, 6 or 9 digits); repeatable.")
+def fetch(
+    username: str | None,
+    password: str | None,
+    profile: str,
+    base_url: str | None,
+    ca_bundle: Path | None,
+    inbox: Path,
+    no_ack: bool,
+    categories: tuple[str, ...],
+) -> None:
+    """Fetch every open document into INBOX, store it durably, then acknowledge it."""
+    with _errors(), _make_client(username, password, profile, base_url, ca_bundle) as client:
+        report = _run_fetch(client, inbox, acknowledge=not no_ack, categories=categories)
+        for table in report_tables(report):
+            console.print(table)
+        console.print(f"Summary: {_summary(report)}. Inbox: {report.inbox}")
+        if not report.ok:
+            sys.exit(1)
+
+
 @cli.command()
 def demo() -> None:
-    """Start the sandbox in-process, log in and list the open shipments."""
+    """Start the sandbox in-process, log in and fetch every open document into a temporary inbox."""
+    import tempfile
+
     from bipro_ruv.sandbox import Sandbox
 
-    with _errors(), Sandbox() as sb:
+    with _errors(), Sandbox() as sb, tempfile.TemporaryDirectory(prefix="bipro-ruv-demo-") as inbox:
         console.print(f"Sandbox running at {sb.base_url} (user {sb.username})")
         with Client(sb.username, sb.password, base_url=sb.base_url) as client:
             info = client.login()
             console.print(f"Logged in; token valid for {info.lifetime_s:.0f} s.")
             shipments = client.list_shipments()
             console.print(shipment_table(shipments, f"Offene Lieferungen ({len(shipments)})"))
+            report = _run_fetch(client, Path(inbox), acknowledge=True, categories=())
+            for table in report_tables(report):
+                console.print(table)
+            console.print(
+                f"Summary: {_summary(report)}. Open shipments left: {len(client.list_shipments())}."
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

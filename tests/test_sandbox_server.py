@@ -29,7 +29,7 @@ import requests
 from lxml import etree
 
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
-from bipro_ruv.sandbox.mailbox import SeedDocument, SeedShipment
+from bipro_ruv.sandbox.mailbox import SANDBOX_CONTRACTS, SeedDocument, SeedShipment
 
 STS = "/bipro/sts/2.4.0.1.0"
 TRANSFER = "/bipro/TransferService/2.6.2.1.0"
@@ -57,7 +57,7 @@ CANCEL = "http://schemas.xmlsoap.org/ws/2005/02/trust/Cancel"
 KNOWN_VSNR = "44090312655"  # in the sandbox's seeded book
 
 
-# -- seed data -----------------------------------------------------------------------------------
+# -- seed data -------------------------------------------------------------------------------------
 
 
 def document(data: bytes, name: str = "Police.pdf", vsnr: str | None = KNOWN_VSNR) -> SeedDocument:
@@ -124,7 +124,8 @@ class ChildSandbox:
 
 
 def envelope(body: str, header: str = "") -> bytes:
-    return f"<soapenv:Envelope {XMLNS}><soapenv:Header>{header}</soapenv:Header><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>".encode()
+    head = f"<soapenv:Envelope {XMLNS}><soapenv:Header>{header}</soapenv:Header>"
+    return f"{head}<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>".encode()
 
 
 def username_header(user: str, password: str) -> str:
@@ -157,7 +158,10 @@ def transfer_body(operation: str, inner: str = "", version: str | None = VERSION
 
 
 def links_body(search: str, version: str = "1.0.1.0") -> str:
-    return f'<nam:getLinks><nam:Request Version="{version}"><nam:Extranetsuche>{search}</nam:Extranetsuche></nam:Request></nam:getLinks>'
+    request = (
+        f'<nam:Request Version="{version}"><nam:Extranetsuche>{search}</nam:Extranetsuche></nam:Request>'
+    )
+    return f"<nam:getLinks>{request}</nam:getLinks>"
 
 
 def post(
@@ -207,7 +211,7 @@ def get_links(session: requests.Session, sb: Server, search: str) -> etree._Elem
     return parse(response.content)
 
 
-# -- reading replies --------------------------------------------------------------------------------
+# -- reading replies -------------------------------------------------------------------------------
 
 
 def parse(data: bytes) -> etree._Element:
@@ -252,7 +256,7 @@ def mtom_parts(response: requests.Response) -> tuple[etree._Element, dict[str, b
     return root, attachments
 
 
-# -- fixtures ----------------------------------------------------------------------------------------
+# -- fixtures --------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -268,7 +272,7 @@ def session() -> Iterator[requests.Session]:
         yield s
 
 
-# == Norm 410: STS =======================================================================================
+# == Norm 410: STS =================================================================================
 
 
 @pytest.mark.parametrize(
@@ -386,7 +390,7 @@ def test_tokens_issued_and_sts_requests_are_counted(sb: Sandbox, session: reques
     assert (sb.stats.sts_requests, sb.stats.tokens_issued, sb.stats.successful_logins) == (2, 1, 1)
 
 
-# == sessions on the transfer and extranet services ============================================================
+# == sessions on the transfer and extranet services ================================================
 
 
 @pytest.mark.parametrize("path", [TRANSFER, EXTRANET])
@@ -449,7 +453,7 @@ def test_kravag_transfer_path_expects_its_own_version(sb: Sandbox, session: requ
     assert post(session, sb, "/bipro/TransferService/2.4.4.1.1", body).status_code == 200
 
 
-# == Norm 430: listShipments ==========================================================================
+# == Norm 430: listShipments =======================================================================
 
 
 def test_list_returns_open_shipments_in_mailbox_order(sb: Sandbox, session: requests.Session) -> None:
@@ -528,7 +532,7 @@ def test_bestaetige_lieferungen_true_lists_acknowledged_ones_too(
     assert "L-120" in listed_ids(call(session, sb, "listShipments", inner, token))
 
 
-# == Norm 430: getShipment =====================================================================================
+# == Norm 430: getShipment =========================================================================
 
 
 def test_get_shipment_is_mtom_with_the_document_as_attachment(sb: Sandbox, session: requests.Session) -> None:
@@ -634,12 +638,19 @@ def test_get_without_id_is_00931(sb: Sandbox, session: requests.Session) -> None
 def test_broken_multipart_shipment_is_cut_before_the_closing_delimiter(session: requests.Session) -> None:
     with Sandbox(mailbox="empty", hostile=True) as sandbox:
         response = call(session, sandbox, "getShipment", "<tran:ID>HOSTILE-MULTIPART</tran:ID>")
-    boundary = str(multipart(response).get_boundary())
     assert len(response.content) == int(response.headers["Content-Length"])
-    assert f"--{boundary}--".encode() not in response.content
+    assert f"--{multipart(response).get_boundary()}--".encode() not in response.content
 
 
-# == Norm 430: acknowledgeShipment ================================================================================
+def test_broken_multipart_shipment_in_inline_mode_is_cut_xml(session: requests.Session) -> None:
+    with Sandbox(mailbox="empty", hostile=True, mtom=False) as sandbox:
+        response = call(session, sandbox, "getShipment", "<tran:ID>HOSTILE-MULTIPART</tran:ID>")
+    assert len(response.content) == int(response.headers["Content-Length"])
+    with pytest.raises(etree.XMLSyntaxError):
+        parse(response.content)
+
+
+# == Norm 430: acknowledgeShipment =================================================================
 
 
 def test_acknowledge_is_ok_04000_and_recorded(sb: Sandbox, session: requests.Session) -> None:
@@ -692,7 +703,7 @@ def test_add_shipments_refuses_duplicate_ids(sb: Sandbox) -> None:
         sb.add_shipments([shipment("L-100")])
 
 
-# == fault injection ==================================================================================
+# == fault injection ===============================================================================
 
 
 @pytest.mark.parametrize(
@@ -881,7 +892,7 @@ def test_invalid_fault_rules_are_refused(sb: Sandbox, options: dict[str, object]
         sb.inject(FaultKind.SLOW, **options)
 
 
-# == Norm 440: getLinks and the portal ===================================================================
+# == Norm 440: getLinks and the portal =============================================================
 
 
 def link_urls(root: etree._Element) -> list[str]:
@@ -937,10 +948,11 @@ def test_invalid_search_is_status_00001(sb: Sandbox, session: requests.Session, 
 def test_partner_search_links_search_mask_and_matching_contracts(
     sb: Sandbox, session: requests.Session
 ) -> None:
-    from bipro_ruv.sandbox.mailbox import SANDBOX_CONTRACTS
-
     customer = next(c.customer for c in SANDBOX_CONTRACTS if c.vsnr == KNOWN_VSNR)
-    search = f"<nam:Partnersuche><nam:Name>{customer.last_name[:3]}*</nam:Name><nam:Postleitzahl>{customer.postcode}</nam:Postleitzahl></nam:Partnersuche>"
+    name = f"<nam:Name>{customer.last_name[:3]}*</nam:Name>"
+    search = (
+        f"<nam:Partnersuche>{name}<nam:Postleitzahl>{customer.postcode}</nam:Postleitzahl></nam:Partnersuche>"
+    )
     urls = link_urls(get_links(session, sb, search))
     assert urlsplit(urls[0]).path == "/portal/suche"
     assert parse_qs(urlsplit(urls[0]).query)["Postleitzahl"] == [customer.postcode]
@@ -979,7 +991,7 @@ def test_search_mask_escapes_what_it_echoes(sb: Sandbox, session: requests.Sessi
     assert "&lt;script&gt;" in page.text
 
 
-# == HTTP and lifecycle ================================================================================
+# == HTTP and lifecycle ============================================================================
 
 
 @pytest.mark.parametrize(
@@ -1142,3 +1154,22 @@ def test_main_prints_ready_and_serves_until_terminated() -> None:
         assert process.wait(timeout=60) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_quiet_by_default(session: requests.Session, capsys: pytest.CaptureFixture[str]) -> None:
+    with Sandbox(mailbox="empty") as sandbox:
+        login(session, sandbox, password="falsch")
+        session.get(sandbox.base_url + "/portal/gibtsnicht", timeout=30)
+    assert capsys.readouterr().err == ""
+
+
+def test_verbose_logs_request_lines_but_no_secrets(
+    session: requests.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Sandbox(mailbox="empty", verbose=True) as sandbox:
+        token = token_of(session, sandbox)
+        call(session, sandbox, "listShipments", token=token)
+    logged = capsys.readouterr().err
+    assert f"POST {TRANSFER}" in logged
+    assert sandbox.password not in logged
+    assert token not in logged

@@ -17,7 +17,8 @@ file convention):
 
 Bestand records per contract: 0100 Teildatensatz 1 and 2 (Adressteil of the Versicherungsnehmer), 0200
 Teildatensatz 1 and 2 (Allgemeiner Vertragsteil) and, for Kfz, 0210.050 Teildatensatz 1 (vehicle). Inkasso
-records per live contract: 0400 Teildatensatz 1 and 2 for the installment due in the booking month.
+records per live contract: 0400 Teildatensatz 1 and 2 for the installment period covering the booking
+date (0410 Teilsparten records are not written: their layout is not in our reference).
 """
 
 from __future__ import annotations

@@ -127,7 +127,8 @@ class ShipmentReply:
 
     ``pieces`` is the root XML, split where inline documents go (as base64) in inline
     mode; ``attachments`` are (Content-ID, document) MTOM parts. ``style`` is None for
-    an inline ``text/xml`` reply. ``truncate`` cuts the multipart before its end.
+    an inline ``text/xml`` reply. ``truncate`` cuts the reply in the middle of its last
+    document (so a multipart also lacks its closing delimiter).
     """
 
     pieces: tuple[bytes | SeedDocument, ...]
@@ -155,8 +156,8 @@ class SoapRequest:
     def sct_identifier(self) -> str | None:
         if self.security is None:
             return None
-        ident = self.security.find(f"{q('wsc', 'SecurityContextToken')}/{q('wsc', 'Identifier')}")
-        return (ident.text or "").strip() or None if ident is not None else None
+        identifier = _text(self.security, f"{q('wsc', 'SecurityContextToken')}/{q('wsc', 'Identifier')}")
+        return identifier or None
 
 
 _parsers = threading.local()
@@ -221,8 +222,18 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._El
     return element
 
 
-def _envelope(nsmap: dict[str, str] | None = None) -> tuple[etree._Element, etree._Element]:
-    env = etree.Element(q("soapenv", "Envelope"), nsmap=nsmap or NS)
+def _namespaces(*prefixes: str) -> dict[str, str]:
+    return {prefix: NS[prefix] for prefix in ("soapenv", *prefixes)}
+
+
+# Each message declares the namespaces it uses, on the Envelope.
+_STS_NS = _namespaces("wsse", "wsu", "wst", "wsc", "nac")
+_TRANSFER_NS = _namespaces("nac", "tran")
+_SHIPMENT_NS = _namespaces("nac", "tran", "gevo", "allg", "xmime", "xop")
+
+
+def _envelope(nsmap: dict[str, str]) -> tuple[etree._Element, etree._Element]:
+    env = etree.Element(q("soapenv", "Envelope"), nsmap=nsmap)
     _sub(env, q("soapenv", "Header"))
     return env, _sub(env, q("soapenv", "Body"))
 
@@ -248,7 +259,7 @@ def _status(parent: etree._Element, operation: str, ok: bool, meldungen: list[tu
 
 def fault(version: str, operation: str, meldung_id: str, text: str, *, server_side: bool = False) -> Reply:
     """HTTP 500 SOAP Fault carrying a ``nac:BiproException`` (BiPRO Norm 250)."""
-    env, body = _envelope()
+    env, body = _envelope(_namespaces("nac"))
     soap_fault = _sub(body, q("soapenv", "Fault"))
     _sub(soap_fault, "faultcode", "soapenv:Server" if server_side else "soapenv:Client")
     _sub(soap_fault, "faultstring", text)
@@ -263,7 +274,7 @@ def _transfer_reply(
     version: str,
     ok: bool,
     meldungen: list[tuple[str, str, str]],
-    nsmap: dict[str, str] | None = None,
+    nsmap: dict[str, str] = _TRANSFER_NS,
 ) -> tuple[etree._Element, etree._Element]:
     env, body = _envelope(nsmap)
     response = _sub(_sub(body, q("tran", f"{operation}Response")), q("tran", "Response"))
@@ -275,7 +286,7 @@ def _transfer_reply(
 def _links_reply(
     status_id: str, meldung: tuple[str | None, str, str]
 ) -> tuple[etree._Element, etree._Element]:
-    env, body = _envelope({"soapenv": NS["soapenv"], "nam": NS["nam"]})
+    env, body = _envelope(_namespaces("nam"))
     response = _sub(_sub(body, q("nam", "getLinksResponse")), q("nam", "Response"))
     response.set("Version", "1.0.1.0")
     status = _sub(response, q("nam", "Status"))
@@ -294,7 +305,7 @@ def nok_reply(operation: str, version: str, meldung_id: str, text: str) -> Reply
     if operation == "getLinks":
         env, _ = _links_reply("00001", ("Fehler", meldung_id, text))
     elif operation == "RequestSecurityToken":
-        env, body = _envelope()
+        env, body = _envelope(_STS_NS)
         _status(
             _sub(body, q("wst", "RequestSecurityTokenResponse")),
             operation,
@@ -324,7 +335,7 @@ def hostile_reply(operation: str, version: str, kind: str) -> bytes:
     of an STS reply, the Meldung text of every other one.
     """
     if operation == "RequestSecurityToken":
-        env, body = _envelope()
+        env, body = _envelope(_STS_NS)
         rstr = _sub(body, q("wst", "RequestSecurityTokenResponse"))
         sct = _sub(_sub(rstr, q("wst", "RequestedSecurityToken")), q("wsc", "SecurityContextToken"))
         _sub(sct, q("wsc", "Identifier"), f"bipro:{_PLACEHOLDER}")
@@ -385,19 +396,15 @@ def mtom_style(shipment_id: str) -> MtomStyle:
 
 
 def _datei(
-    transfer: etree._Element,
-    shipment: SeedShipment,
-    index: int,
-    document: SeedDocument,
-    daten: Callable[[etree._Element], None],
-) -> None:
+    transfer: etree._Element, shipment: SeedShipment, index: int, document: SeedDocument
+) -> etree._Element:
+    """Append a ``gevo:Datei`` (CT_Datei element order) and return its empty ``allg:Daten``."""
     datei = _sub(transfer, q("gevo", "Datei"))
     _sub(datei, q("allg", "DateiID"), f"{shipment.id}-{index + 1}")
     _sub(datei, q("allg", "Dateiname"), document.file_name)
     _sub(datei, q("allg", "Dateityp"), "Nettodaten" if shipment.enthaelt_nur_daten else "Dokument")
     data = _sub(datei, q("allg", "Daten"))
     data.set(q("xmime", "contentType"), document.content_type)
-    daten(data)
     _sub(datei, q("allg", "Komprimierungstyp"), document.compression)
     _sub(datei, q("allg", "Erstelldatum"), shipment.einstellzeitpunkt.date().isoformat())
     if document.dokumentart is not None:
@@ -408,6 +415,7 @@ def _datei(
         checksum = _sub(datei, q("allg", "Pruefsumme"))
         _sub(checksum, q("allg", "Typ"), document.checksum[0])
         _sub(checksum, q("allg", "Wert"), document.checksum[1])
+    return data
 
 
 def shipment_reply(shipment: SeedShipment, version: str, mtom: bool) -> ShipmentReply:
@@ -418,11 +426,12 @@ def shipment_reply(shipment: SeedShipment, version: str, mtom: bool) -> Shipment
         version,
         True,
         [("Hinweis", "04000", "Transferprozess erfolgreich")],
-        _JAXB_PREFIXES if style.jaxb_prefixes else NS,
+        _JAXB_PREFIXES if style.jaxb_prefixes else _SHIPMENT_NS,
     )
     lieferung = _lieferung(response, shipment)
     attachments: list[tuple[str, SeedDocument]] = []
     markers: list[tuple[str, SeedDocument]] = []
+    cid_stem = hashlib.sha256(shipment.id.encode()).hexdigest()[:16]  # ids may hold any character
     for index, document in enumerate(shipment.documents):
         transfer = _sub(lieferung, q("tran", "Transfer"))
         _sub(transfer, q("gevo", "Erstelldatum"), shipment.einstellzeitpunkt.date().isoformat())
@@ -431,23 +440,16 @@ def shipment_reply(shipment: SeedShipment, version: str, mtom: bool) -> Shipment
             if document.vu_number is not None:
                 _sub(contract, q("gevo", "VUNummer"), document.vu_number)
             _sub(contract, q("gevo", "Versicherungsscheinnummer"), document.vsnr)
+        data = _datei(transfer, shipment, index, document)
         if mtom:
-            cid = f"{shipment.id.lower()}-{index + 1}@sandbox.ruv.invalid"
+            cid = f"{cid_stem}-{index + 1}@sandbox.ruv.invalid"
             attachments.append((cid, document))
             href = "cid:" + (quote(cid, safe="") if style.encode_cid else cid)
-
-            def include(data: etree._Element, href: str = href) -> None:
-                _sub(data, q("xop", "Include")).set("href", href)
-
-            _datei(transfer, shipment, index, document, include)
+            _sub(data, q("xop", "Include")).set("href", href)
         else:
-            marker = f"{_PLACEHOLDER}-{index}"
-            markers.append((marker, document))
-
-            def inline(data: etree._Element, marker: str = marker) -> None:
-                data.text = marker
-
-            _datei(transfer, shipment, index, document, inline)
+            # Replaced by the streamed base64 of the document when the reply is written out.
+            data.text = f"{_PLACEHOLDER}-{index}"
+            markers.append((data.text, document))
     encoding = style.root_charset if mtom else "UTF-8"
     xml = _serialize(env, encoding)
     pieces: list[bytes | SeedDocument] = []
@@ -551,7 +553,7 @@ class Services:
                 raise RequestError("00917", "Kein SecurityContextToken im Header")
             if not self.state.cancel_token(identifier):
                 raise RequestError("00962", "Session ungültig")
-            env, body = _envelope()
+            env, body = _envelope(_STS_NS)
             _sub(_sub(body, q("wst", "RequestSecurityTokenResponse")), q("wst", "RequestedTokenCancelled"))
             return Reply(200, _serialize(env))
         credentials = request.username_token()
@@ -567,7 +569,7 @@ class Services:
         if outcome is LoginOutcome.BAD_CREDENTIALS:
             raise RequestError("00961", "Benutzerkennung oder Passwort falsch")
         identifier, created, expires = self.state.issue_token(credentials[0])
-        env, body = _envelope()
+        env, body = _envelope(_STS_NS)
         rstr = _sub(body, q("wst", "RequestSecurityTokenResponse"))
         _sub(rstr, q("wst", "TokenType"), SCT_TOKEN_TYPE)
         sct = _sub(_sub(rstr, q("wst", "RequestedSecurityToken")), q("wsc", "SecurityContextToken"))

@@ -104,7 +104,12 @@ def _base64(document: SeedDocument) -> Segment:
 def _shipment_body(reply: ShipmentReply) -> tuple[str, list[Segment]]:
     """Content-Type and segments of a getShipment reply (inline XML or MTOM/XOP multipart)."""
     if reply.style is None:
-        return XML_CONTENT_TYPE, [_literal(p) if isinstance(p, bytes) else _base64(p) for p in reply.pieces]
+        segments = [_literal(p) if isinstance(p, bytes) else _base64(p) for p in reply.pieces]
+        if reply.truncate and len(segments) > 1:
+            # Inline mode has no multipart to cut: the XML ends in the middle of the last document.
+            size, produce = segments[-2]
+            segments = [*segments[:-2], (size // 2, produce)]
+        return XML_CONTENT_TYPE, segments
     style = reply.style
     boundary = style.boundary.encode()
     shown = f'"{style.boundary}"' if style.quote_boundary else style.boundary
@@ -403,7 +408,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             with contextlib.suppress(OSError):  # already closed by its handler
                 socket.socket.shutdown(connection, socket.SHUT_RDWR)
         for worker in workers:
-            worker.join(timeout)
+            if worker is not threading.current_thread():  # stop() called from a hook in a handler
+                worker.join(timeout)
 
 
 # -- the public object -------------------------------------------------------------------------
@@ -513,7 +519,7 @@ class Sandbox:
         self._services.base_url = self.base_url
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="bipro-ruv-sandbox", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="bipro-ruv-sandbox", daemon=True
         )
         self._thread.start()
         return self

@@ -32,7 +32,7 @@ from bipro_ruv.transfer._parse import parse_shipment
 from bipro_ruv.transfer.categories import category_label
 from bipro_ruv.transfer.models import Shipment
 
-__all__ = ["DownloadedShipment", "SpooledDocument", "download_shipment"]
+__all__ = ["DownloadedShipment", "SpooledDocument", "download_shipment", "read_shipment_reply"]
 
 _CHUNK = 1 << 16
 _XMIME_CONTENT_TYPE = f"{{{NS['xmime']}}}contentType"
@@ -222,6 +222,17 @@ def download_shipment(
         else:
             root = b"".join(chunks())
         payload = read_envelope(root, http_status=response.status_code, response=response, what="getShipment")
+    return read_shipment_reply(payload, attachments, spool_dir, limits=limits)
+
+
+def read_shipment_reply(
+    payload: etree._Element,
+    attachments: Mapping[str, SpooledPart],
+    spool_dir: Path,
+    *,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+) -> DownloadedShipment:
+    """Pure part of getShipment: the ``getShipmentResponse`` payload to spooled documents."""
     response_element = child(payload, "Response")
     if response_element is None:
         raise ProtocolError("getShipment: reply without Response element")

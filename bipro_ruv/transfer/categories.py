@@ -25,6 +25,7 @@ AREAS: dict[str, str] = {
     "180": "Beschwerde",
     "190": "Anfrage, Aktion, Angebot",
     "200": "eVB",
+    "210": "Zahlungen",
     "999": "GDV-Daten",
 }
 

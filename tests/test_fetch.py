@@ -1,0 +1,170 @@
+"""fetch_open_documents: every document stored once, durably, before it is acknowledged."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bipro_ruv import Client, ConfigurationError
+from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
+from bipro_ruv.sandbox.mailbox import DEFECTS_THAT_FAIL
+from bipro_ruv.transfer.fetch import STATE_DIR, _InboxLock
+from bipro_ruv.transfer.journal import Journal, ShipmentState
+from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, Outcome
+from tests._expected import expected_hashes, stored_files, stored_hashes
+
+
+@pytest.mark.parametrize("mtom", [True, False], ids=["mtom", "inline"])
+def test_fetch_stores_every_document_once_and_acknowledges(make_sandbox: Any, tmp_path: Path, mtom: bool) -> None:
+    sb = make_sandbox(mtom=mtom)
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        report = client.fetch_open_documents(tmp_path)
+    assert report.ok
+    assert report.count(Outcome.ACKNOWLEDGED) == len(sb.shipments())
+    assert stored_hashes(tmp_path) == expected_hashes(sb)
+    assert sb.open_shipment_ids() == []
+    assert {d.sha256 for d in report.documents} == set(expected_hashes(sb))
+
+
+def test_rerun_after_a_complete_fetch_does_nothing(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
+    client.fetch_open_documents(tmp_path)
+    before = stored_hashes(tmp_path)
+    report = client.fetch_open_documents(tmp_path)
+    assert report.results == ()
+    assert stored_hashes(tmp_path) == before
+
+
+def test_dry_run_stores_without_acknowledging_and_a_later_run_only_acknowledges(
+    sandbox: Sandbox, client: Client, tmp_path: Path
+) -> None:
+    dry = client.fetch_open_documents(tmp_path, acknowledge=False)
+    assert dry.count(Outcome.STORED) == len(sandbox.shipments())
+    assert sandbox.stats.acknowledged == []
+    downloads = sandbox.stats.requests_by_operation["getShipment"]
+    report = client.fetch_open_documents(tmp_path)
+    assert report.count(Outcome.RECOVERED) == len(sandbox.shipments())
+    assert sandbox.stats.requests_by_operation["getShipment"] == downloads  # nothing downloaded again
+    assert stored_hashes(tmp_path) == expected_hashes(sandbox)
+    assert sandbox.open_shipment_ids() == []
+
+
+def test_category_filter(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
+    report = client.fetch_open_documents(tmp_path, categories=["999"])
+    assert report.results
+    assert all((r.category or "").startswith("999") for r in report.results)
+    assert all(not (s.category or "").startswith("999") for s in client.list_shipments())
+
+
+def test_one_failing_shipment_does_not_stop_the_others(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
+    sandbox.inject(FaultRule(kind=FaultKind.SOAP_FAULT, operation="getShipment", times=1))
+    report = client.fetch_open_documents(tmp_path, workers=1)
+    assert report.count(Outcome.FAILED) == 1
+    assert report.count(Outcome.ACKNOWLEDGED) == len(sandbox.shipments()) - 1
+    (failed,) = report.failures
+    assert failed.error_type == "ServiceError"
+    assert sandbox.open_shipment_ids() == [failed.shipment_id]
+    again = client.fetch_open_documents(tmp_path)
+    assert again.count(Outcome.ACKNOWLEDGED) == 1
+    assert stored_hashes(tmp_path) == expected_hashes(sandbox)
+
+
+@pytest.mark.parametrize("kind", [FaultKind.HTTP_429, FaultKind.HTTP_503])
+def test_busy_server_during_download_is_retried(sandbox: Sandbox, client: Client, tmp_path: Path,
+                                                kind: FaultKind) -> None:
+    sandbox.inject(FaultRule(kind=kind, operation="getShipment", times=2, retry_after=0))
+    report = client.fetch_open_documents(tmp_path)
+    assert report.ok
+    assert sandbox.open_shipment_ids() == []
+
+
+def test_failed_acknowledgement_keeps_the_shipment_stored_for_the_next_run(
+    sandbox: Sandbox, client: Client, tmp_path: Path
+) -> None:
+    sandbox.inject(FaultRule(kind=FaultKind.SOAP_FAULT, operation="acknowledgeShipment", times=1))
+    report = client.fetch_open_documents(tmp_path, workers=1)
+    stuck = [r for r in report.results if r.outcome is Outcome.STORED]
+    assert len(stuck) == 1
+    assert stuck[0].error is not None
+    downloads = sandbox.stats.requests_by_operation["getShipment"]
+    again = client.fetch_open_documents(tmp_path)
+    assert [r.outcome for r in again.results] == [Outcome.RECOVERED]
+    assert sandbox.stats.requests_by_operation["getShipment"] == downloads
+    assert sandbox.open_shipment_ids() == []
+
+
+def test_hostile_shipments_fail_alone_and_write_nothing_outside_the_inbox(make_sandbox: Any, tmp_path: Path) -> None:
+    sb = make_sandbox(hostile=True)
+    inbox = tmp_path / "deep" / "inbox"
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "neighbour.txt").write_text("untouched")
+    outside_before = sorted((p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*") if p.is_file())
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        report = client.fetch_open_documents(inbox)
+    failing = {s.id for s in sb.shipments() if s.defect in DEFECTS_THAT_FAIL}
+    assert {r.shipment_id for r in report.failures} == failing
+    assert set(sb.open_shipment_ids()) == failing  # not acknowledged: still in the mailbox
+    outside_after = sorted(
+        (p, p.stat().st_mtime_ns) for p in tmp_path.rglob("*") if p.is_file() and inbox not in p.parents
+    )
+    assert outside_after == outside_before
+    assert stored_hashes(inbox) == expected_hashes(sb)
+    for path in stored_files(inbox):
+        assert path.resolve().is_relative_to(inbox.resolve())
+        assert path.name.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL"}
+        assert len(path.name.encode()) <= 180
+    assert not Path("/etc/cron.d/evil").exists()
+
+
+def test_error_types_of_hostile_shipments(make_sandbox: Any, tmp_path: Path) -> None:
+    sb = make_sandbox(hostile=True, mailbox="empty")
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        report = client.fetch_open_documents(tmp_path)
+    defects = {s.id: s.defect for s in sb.shipments()}
+    errors = {defects[r.shipment_id]: r.error_type for r in report.failures}
+    assert errors == {
+        "zip_bomb": "UnsafeArchiveError",
+        "nested_zip": "UnsafeArchiveError",
+        "wrong_checksum": "ChecksumMismatchError",
+        "broken_multipart": "MimeError",
+    }
+
+
+def test_journal_records_every_document(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
+    report = client.fetch_open_documents(tmp_path)
+    with Journal(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
+        states = {s.state for s in journal.shipments()}
+        paths = sorted(d.path for d in journal.documents())
+    assert states == {ShipmentState.ACKNOWLEDGED}
+    assert paths == sorted(d.path.relative_to(tmp_path).as_posix() for d in report.documents)
+
+
+def test_progress_events_follow_the_safe_order(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
+    events: list[FetchEvent] = []
+    client.fetch_open_documents(tmp_path, workers=1, progress=events.append)
+    first = sandbox.shipments()[0].id
+    kinds = [e.kind for e in events if e.shipment_id == first and e.kind is not FetchEventKind.BYTES]
+    assert kinds[:2] == [FetchEventKind.DOWNLOADING, FetchEventKind.PLANNED]
+    assert kinds.index(FetchEventKind.STORED) < kinds.index(FetchEventKind.ACKNOWLEDGED)
+    assert kinds[-1] is FetchEventKind.DONE
+
+
+def test_a_second_fetch_on_the_same_inbox_is_refused(client: Client, tmp_path: Path) -> None:
+    state = tmp_path / STATE_DIR
+    state.mkdir()
+    with _InboxLock(state / "lock"), pytest.raises(ConfigurationError, match="already running"):
+        client.fetch_open_documents(tmp_path)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_unwritable_inbox_is_a_clear_error(client: Client, tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions")
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(OSError):
+            client.fetch_open_documents(tmp_path / "inbox")
+    finally:
+        tmp_path.chmod(0o700)
