@@ -32,7 +32,7 @@ RESULTS_DIR = BENCH_DIR / "results"
 MIB = 1 << 20
 
 
-# -- sandbox --------------------------------------------------------------------------------------------------
+# -- sandbox ---------------------------------------------------------------------------------------
 
 
 def sandbox_credentials() -> tuple[str, str]:
@@ -75,7 +75,8 @@ class SandboxProcess:
         return self
 
     def _stdout(self) -> Any:
-        assert self.process is not None and self.process.stdout is not None
+        assert self.process is not None
+        assert self.process.stdout is not None
         return self.process.stdout
 
     @property
@@ -104,7 +105,7 @@ class SandboxProcess:
         self.stop()
 
 
-# -- memory ---------------------------------------------------------------------------------------------------
+# -- memory ----------------------------------------------------------------------------------------
 
 try:
     import psutil
@@ -206,7 +207,7 @@ class RssSampler:
         return (max(window) if window else None), len(window)
 
 
-# -- reporting ------------------------------------------------------------------------------------------------
+# -- reporting -------------------------------------------------------------------------------------
 
 
 def _version(dist: str) -> str | None:
@@ -228,9 +229,9 @@ def _filesystem(path: Path) -> str | None:
         if len(fields) < 3:
             continue
         mount_point = fields[1]
-        if resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/"):
-            if best is None or len(mount_point) > best[0]:
-                best = (len(mount_point), fields[2])
+        inside = resolved == mount_point or resolved.startswith(mount_point.rstrip("/") + "/")
+        if inside and (best is None or len(mount_point) > best[0]):
+            best = (len(mount_point), fields[2])
     return best[1] if best else None
 
 

@@ -9,8 +9,8 @@ import logging
 
 from bipro_ruv._transport import RetryPolicy, Timeouts
 from bipro_ruv._version import __version__
-from bipro_ruv.auth import Password
 from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
+from bipro_ruv.auth import Password
 from bipro_ruv.client import Client, LoginInfo
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLink, DeepLinkKind, PortalLinks, deep_link
 from bipro_ruv.errors import (

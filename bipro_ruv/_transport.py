@@ -133,7 +133,10 @@ class HttpTransport(Transport):
         self._close_session = own_session
         self.timeouts = timeouts
         self.allow_insecure_http = allow_insecure_http
-        self.session.verify = str(verify) if isinstance(verify, Path) else verify
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+        # override a session-level ``verify``, which would silently replace our CA.
+        self.verify: bool | str = str(verify) if isinstance(verify, Path) else verify
+        self.session.verify = self.verify
         self.session.headers["User-Agent"] = USER_AGENT
         # zeep mounts a file:// adapter for local WSDLs; our WSDLs are read by path,
         # so nothing needs URL-based loading at all.
@@ -158,7 +161,12 @@ class HttpTransport(Transport):
         started = time.monotonic()
         try:
             response = self.session.post(
-                address, data=message, headers=headers, timeout=self.timeouts.as_tuple(), stream=stream
+                address,
+                data=message,
+                headers=headers,
+                timeout=self.timeouts.as_tuple(),
+                stream=stream,
+                verify=self.verify,
             )
         except requests.Timeout as exc:
             raise RequestTimeout(f"no answer from {_host(address)} within the timeout ({exc})") from exc

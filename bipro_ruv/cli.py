@@ -1,4 +1,4 @@
-"""The ``bipro-ruv`` command line: ``login``, ``sandbox``, ``demo``.
+"""The ``bipro-ruv`` command line: ``login``, ``fetch``, ``link``, ``sandbox``, ``demo``.
 
 Credentials come from options, the environment (``BIPRO_RUV_USERNAME``,
 ``BIPRO_RUV_PASSWORD``) or a hidden prompt; they are never printed.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import webbrowser
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +21,12 @@ from rich.table import Table
 
 from bipro_ruv._version import __version__
 from bipro_ruv.client import Client
+from bipro_ruv.deeplink import DeepLink, DeepLinkKind, deep_link
 from bipro_ruv.errors import AuthenticationError, BiproError
+from bipro_ruv.extranet import DeepLinkSource, ResolvedDeepLink
 from bipro_ruv.profiles import PROFILES
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome, Shipment
+from bipro_ruv.vsnr import Vsnr, VsnrKind
 
 __all__ = ["main"]
 
@@ -232,6 +236,62 @@ def fetch(
         console.print(f"Summary: {_summary(report)}. Inbox: {report.inbox}")
         if not report.ok:
             sys.exit(1)
+
+
+def rule_text(link: DeepLink) -> str:
+    """Which of R+V's deep-link rules applied, in words."""
+    number = link.vsnr
+    if link.kind is DeepLinkKind.CONTRACT:
+        text = f"contract page (Arbeitsgebiet {number.line_of_business}, number {number.number})"
+        if number.branch:
+            text += f"; Filialdirektion {number.branch} not needed"
+        return text
+    reason = "old Condor number" if number.kind is VsnrKind.LEGACY_CONDOR else "no Arbeitsgebiet given"
+    return f"search mask with {number} prefilled ({reason})"
+
+
+def source_text(link: DeepLink) -> str:
+    if isinstance(link, ResolvedDeepLink) and link.source is DeepLinkSource.GET_LINKS:
+        answer = ": ".join(part for part in (link.target, link.description) if part)
+        return f"getLinks (Norm 440){f', ZielID {answer}' if answer else ''}"
+    return "offline URL template (assumed: R+V's portal URL scheme is not public; set it in the profile)"
+
+
+@cli.command()
+@_client_options
+@click.argument("vsnr")
+@click.option("--online", is_flag=True, help="Ask the insurer's getLinks service (Norm 440); logs in.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the link in the default web browser.")
+def link(
+    username: str | None,
+    password: str | None,
+    profile: str,
+    base_url: str | None,
+    ca_bundle: Path | None,
+    vsnr: str,
+    online: bool,
+    open_browser: bool,
+) -> None:
+    """Print the portal deep link for VSNR (any written form) and the rule that applied.
+
+    A complete number (Arbeitsgebiet + 9 digits, also with Filialdirektion) leads to the
+    contract page, a number without Arbeitsgebiet to the search mask. Offline needs no
+    credentials; --online asks getLinks, whose URL may carry a one-time session token.
+    """
+    with _errors():
+        number = Vsnr(vsnr)  # an invalid number fails here, before any prompt or request
+        result: DeepLink
+        if online:
+            with _make_client(username, password, profile, base_url, ca_bundle) as client:
+                result = client.deep_link(number, online=True)
+        else:
+            result = deep_link(number, PROFILES[profile].portal)
+        # click.echo, not rich: a URL must stay one unwrapped, unstyled line.
+        click.echo(result.url)
+        console.print(f"Rule: {rule_text(result)}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"Source: {source_text(result)}", markup=False, highlight=False, soft_wrap=True)
+        if open_browser and not webbrowser.open(result.url):
+            err_console.print("No web browser could be started; open the URL above yourself.")
 
 
 @cli.command()

@@ -25,7 +25,19 @@ from bipro_ruv._logging import install_redaction
 from bipro_ruv._soap import ServiceKind, SoapEndpoint, check_status
 from bipro_ruv._transport import HttpTransport, RetryPolicy, Timeouts
 from bipro_ruv.auth import Password, SecurityToken, TokenManager, TokenProvider, UsernamePasswordLogin
+from bipro_ruv.deeplink import PortalLinks
+from bipro_ruv.deeplink import deep_link as offline_deep_link
 from bipro_ruv.errors import ConfigurationError, SessionExpiredError
+from bipro_ruv.extranet import (
+    DeepLinkSource,
+    Link,
+    PartnerQuery,
+    ResolvedDeepLink,
+    contract_search,
+    links_request,
+    parse_links_reply,
+    partner_search,
+)
 from bipro_ruv.models import Status
 from bipro_ruv.profiles import InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
@@ -74,6 +86,8 @@ class Client:
     :param session: a ``requests.Session`` to use (proxies, adapters); closed by you.
     :param token_provider: another login method (e.g. TGIC); default is the Norm 410
         username/password login.
+    :param portal_links: URL templates for offline deep links, replacing the profile's
+        (``profile.portal``; R+V's portal URL scheme is not public, the default is assumed).
     """
 
     def __init__(
@@ -89,10 +103,15 @@ class Client:
         session: requests.Session | None = None,
         retry: RetryPolicy = RetryPolicy(),
         token_provider: TokenProvider | None = None,
+        portal_links: PortalLinks | None = None,
     ) -> None:
         install_redaction()
         resolved = get_profile(profile)
-        self.profile: InsurerProfile = resolved.with_base_url(base_url) if base_url else resolved
+        if base_url:
+            resolved = resolved.with_base_url(base_url)
+        if portal_links is not None:
+            resolved = resolved.model_copy(update={"portal": portal_links})
+        self.profile: InsurerProfile = resolved
         self.username = username
         self._password = password if isinstance(password, Password) else Password(password)
         self._transport = HttpTransport(
@@ -289,6 +308,60 @@ class Client:
             progress=progress,
         )
         return fetcher.run()
+
+    # -- Norm 440 ExtranetService and deep links -------------------------------------
+
+    def get_links(self, *, vsnr: str | Vsnr | None = None, partner: PartnerQuery | None = None) -> list[Link]:
+        """Portal links from ``getLinks``: for one contract (``vsnr``) or a partner search.
+
+        Pass exactly one of ``vsnr`` and ``partner``. The URLs may carry a one-time
+        session token: open them in the broker's browser, do not store or log them. A
+        number that is no VSNR raises :class:`~bipro_ruv.vsnr.InvalidVsnr` before
+        anything is sent; a non-ok status raises :class:`~bipro_ruv.errors.ServiceError`.
+        """
+        if vsnr is not None and partner is None:
+            search = contract_search(vsnr)
+        elif partner is not None and vsnr is None:
+            search = partner_search(partner)
+        else:
+            raise TypeError("get_links() takes exactly one of vsnr= and partner=")
+        version = self._endpoint(ServiceKind.EXTRANET).endpoint.bipro_version
+        payload = self._call(ServiceKind.EXTRANET, "getLinks", Request=links_request(version, search))
+        links, _status = parse_links_reply(payload)
+        # Never the URLs themselves: they may be one-time credentials.
+        log.debug("getLinks: %d link(s)", len(links))
+        return links
+
+    def deep_link(self, vsnr: str | Vsnr, *, online: bool = False) -> ResolvedDeepLink:
+        """The portal link for ``vsnr`` following R+V's rules (see :mod:`bipro_ruv.deeplink`).
+
+        ``kind`` is the rule: a complete number (with or without Filialdirektion) leads to
+        the contract page, a number without Arbeitsgebiet to the search mask with the
+        number prefilled. Offline (the default) the URL comes from the profile's templates
+        and nothing is sent. ``online=True`` asks ``getLinks`` with the canonical number
+        (the Arbeitsgebiet kept, the Filialdirektion dropped) and takes the first link of
+        the answer; R+V's service itself opens the search mask for a number without
+        Arbeitsgebiet. When ``getLinks`` answers OK but without a link, the offline
+        template is used (``source`` says so, and a warning is logged); an error status
+        raises. An invalid number raises :class:`~bipro_ruv.vsnr.InvalidVsnr` either way.
+        """
+        offline = offline_deep_link(vsnr, self.profile.portal)
+        links = self.get_links(vsnr=offline.vsnr) if online else []
+        if online and not links:
+            log.warning("getLinks answered without a link; using the offline %s template", offline.kind.value)
+        if not links:
+            return ResolvedDeepLink(
+                url=offline.url, kind=offline.kind, vsnr=offline.vsnr, source=DeepLinkSource.OFFLINE
+            )
+        first = links[0]
+        return ResolvedDeepLink(
+            url=first.url,
+            kind=offline.kind,
+            vsnr=offline.vsnr,
+            source=DeepLinkSource.GET_LINKS,
+            target=first.target,
+            description=first.description,
+        )
 
     # -- lifecycle --------------------------------------------------------------
 

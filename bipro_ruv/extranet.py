@@ -87,6 +87,9 @@ class _Frozen(BaseModel):
 class Link(_Frozen):
     """One ``Link`` of a ``getLinks`` answer."""
 
+    # A rejected URL may still carry a token: keep it out of validation errors.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
     url: str = Field(..., description="URL: open it in the broker's browser; may carry a session token")
     target: str | None = Field(None, description="ZielID (provider-specific, no public code list)")
     description: str | None = Field(None, description="Beschreibung")

@@ -52,7 +52,9 @@ def test_bad_sts_reply_is_not_a_password_rejection(sandbox: Sandbox, client: Cli
 def test_slow_reply_times_out(make_sandbox: Any) -> None:
     sb = make_sandbox()
     sb.inject(FaultRule(kind=FaultKind.SLOW, operation="listShipments", delay=30))
-    with Client(sb.username, sb.password, base_url=sb.base_url, timeouts=Timeouts(connect=2, read=0.5)) as client:
+    with Client(
+        sb.username, sb.password, base_url=sb.base_url, timeouts=Timeouts(connect=2, read=0.5)
+    ) as client:
         client.login()
         with pytest.raises(RequestTimeout):
             client.list_shipments()
@@ -69,8 +71,8 @@ def test_busy_server_is_retried_after_retry_after(sandbox: Sandbox, client: Clie
 def test_busy_server_gives_up_after_the_policy_attempts(make_sandbox: Any) -> None:
     sb = make_sandbox()
     sb.inject(FaultRule(kind=FaultKind.HTTP_503, operation="listShipments", times=10, retry_after=0))
-    with Client(sb.username, sb.password, base_url=sb.base_url, retry=RetryPolicy(attempts=3)) as client:
-        with pytest.raises(RetryableHttpError) as info:
-            client.list_shipments()
+    client = Client(sb.username, sb.password, base_url=sb.base_url, retry=RetryPolicy(attempts=3))
+    with client, pytest.raises(RetryableHttpError) as info:
+        client.list_shipments()
     assert info.value.status_code == 503
     assert sb.stats.requests_by_operation["listShipments"] == 3

@@ -11,7 +11,9 @@ from bipro_ruv import AuthenticationError, Client
 from bipro_ruv._logging import RedactingFilter, register_secret
 
 
-def test_debug_logs_of_a_whole_session_hold_no_secret(make_sandbox: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_debug_logs_of_a_whole_session_hold_no_secret(
+    make_sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     sb = make_sandbox()
     for name in ("", "zeep", "zeep.transports", "urllib3", "bipro_ruv"):
         logging.getLogger(name).setLevel(logging.DEBUG)
@@ -26,8 +28,9 @@ def test_debug_logs_of_a_whole_session_hold_no_secret(make_sandbox: Any, caplog:
                 assert token is not None
                 identifiers.add(token.header.identifier)  # type: ignore[attr-defined]
                 sb.expire_tokens()  # forces re-login: several identifiers in one session
-        with Client(sb.username, "Falsches-Passwort-9", base_url=sb.base_url) as bad, pytest.raises(
-            AuthenticationError
+        with (
+            Client(sb.username, "Falsches-Passwort-9", base_url=sb.base_url) as bad,
+            pytest.raises(AuthenticationError),
         ):
             bad.login()
     finally:
@@ -50,7 +53,9 @@ def test_debug_logs_of_a_whole_session_hold_no_secret(make_sandbox: Any, caplog:
     ],
 )
 def test_filter_masks_secret_elements_from_any_logger(message: str) -> None:
-    record = logging.LogRecord("zeep.transports", logging.DEBUG, __file__, 1, "HTTP Post:\n%s", (message,), None)
+    record = logging.LogRecord(
+        "zeep.transports", logging.DEBUG, __file__, 1, "HTTP Post:\n%s", (message,), None
+    )
     RedactingFilter().filter(record)
     text = record.getMessage()
     assert "hunter2-geheim" not in text

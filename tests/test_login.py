@@ -44,7 +44,10 @@ def test_lockout_counter_stays_below_the_limit_however_often_the_caller_retries(
     password = Password("falsches-Passwort")
     for _ in range(5):
         # A careless MVP building a new client per retry, reusing the same Password object.
-        with Client(sb.username, password, base_url=sb.base_url) as client, pytest.raises(AuthenticationError):
+        with (
+            Client(sb.username, password, base_url=sb.base_url) as client,
+            pytest.raises(AuthenticationError),
+        ):
             client.list_shipments()
     assert sb.stats.failed_logins == 1 < 2
     with Client(sb.username, sb.password, base_url=sb.base_url) as client:
@@ -53,7 +56,10 @@ def test_lockout_counter_stays_below_the_limit_however_often_the_caller_retries(
 
 def test_authentication_error_carries_the_meldung(make_sandbox: Any) -> None:
     sb = make_sandbox()
-    with Client(sb.username, "falsch", base_url=sb.base_url) as client, pytest.raises(AuthenticationError) as info:
+    with (
+        Client(sb.username, "falsch", base_url=sb.base_url) as client,
+        pytest.raises(AuthenticationError) as info,
+    ):
         client.login()
     assert [m.meldung_id for m in info.value.meldungen] == ["00961"]
     assert "00961" in str(info.value)

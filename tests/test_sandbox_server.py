@@ -1173,3 +1173,27 @@ def test_verbose_logs_request_lines_but_no_secrets(
     assert f"POST {TRANSFER}" in logged
     assert sandbox.password not in logged
     assert token not in logged
+
+
+def test_stop_joins_every_thread_it_started(session: requests.Session) -> None:
+    before = set(threading.enumerate())
+    with Sandbox(mailbox="empty") as sandbox:
+        token_of(session, sandbox)  # leaves a keep-alive connection open in the session
+    assert set(threading.enumerate()) - before == set()
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        '"http://schemas.xmlsoap.org/ws/2005/02/trust/RST/SCT"',
+        "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue",
+    ],
+)
+def test_sts_accepts_ws_trust_soap_actions(sb: Sandbox, session: requests.Session, action: str) -> None:
+    body = envelope(rst(), username_header(sb.username, sb.password))
+    assert post(session, sb, STS, body, action).status_code == 200
+
+
+def test_inject_takes_options_only_with_a_fault_kind(sb: Sandbox) -> None:
+    with pytest.raises(TypeError):
+        sb.inject(FaultRule(FaultKind.SLOW), delay=1)

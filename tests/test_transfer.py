@@ -92,8 +92,13 @@ def test_category_labels(code: str, label: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("code", "prefixes", "expected"),
-    [("999010010", ["999"], True), ("100002010", ["999"], False), ("100002010", ["999999999"], True),
-     ("100002010", [], True), (None, ["100"], False)],
+    [
+        ("999010010", ["999"], True),
+        ("100002010", ["999"], False),
+        ("100002010", ["999999999"], True),
+        ("100002010", [], True),
+        (None, ["100"], False),
+    ],
 )
 def test_matches_category(code: str | None, prefixes: list[str], expected: bool) -> None:
     assert matches_category(code, prefixes) is expected

@@ -435,9 +435,9 @@ class Sandbox:
     ::
 
         with Sandbox() as sb:                       # or Sandbox(config), Sandbox(mtom=False, ...)
-            client = Client(profile=PROFILES["ruv"].with_base_url(sb.base_url),
-                            username=sb.username, password=sb.password)
             sb.inject(FaultKind.HTTP_503, operation="getShipment", retry_after=0)
+            with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+                ...
 
     ``stats`` is a live, thread-safe view of the counters; ``before_acknowledge`` is
     called in the server thread with the shipment id before an ack is recorded (if it

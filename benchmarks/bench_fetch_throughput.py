@@ -1,0 +1,388 @@
+"""Benchmark (b) of issue 3: fetch_open_documents throughput against a raw ``requests`` replay.
+
+    python benchmarks/bench_fetch_throughput.py [--shipments 2000] [--workers 3,1] [--repeat 1]
+
+For every worker count (default: the library default 3, and 1), in this one run:
+
+1. **fetch**: a fresh sandbox (``--bulk N``: exactly N small one-PDF shipments, no default
+   mailbox), a new :class:`bipro_ruv.Client`, and the wall time of
+   ``client.fetch_open_documents(inbox, workers=w)`` (login, listShipments, then per
+   shipment getShipment -> durable store -> acknowledgeShipment). Every shipment must come
+   back acknowledged, with its document on disk.
+2. **replay**: a fresh sandbox again (a fetch empties the mailbox), and the same HTTP
+   exchanges sent with plain ``requests``: one STS login POST, one listShipments POST, then
+   getShipment + acknowledgeShipment per shipment from string-template envelopes, over one
+   keep-alive ``requests.Session``, with a ``ThreadPoolExecutor`` of the same ``w`` workers,
+   each body read fully. No parsing beyond regexes for the token and the IDs, no files.
+
+ratio = fetch / replay for the same worker count; goal (issue 3): <= 1.3. Before any timing,
+a small warm-up fetch parses the WSDLs and imports everything (one-time per process costs).
+If a ratio is above the goal (or with ``--profile always``), a further fetch with
+``workers=1`` runs under cProfile (one thread, so the profile holds all client work) and the
+top hotspots are printed with file:line and written next to the JSON in ``benchmarks/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # the helper module sits next to this script
+    RESULTS_DIR,
+    SandboxProcess,
+    Table,
+    environment,
+    print_table,
+    sandbox_credentials,
+    write_result,
+)
+
+GOAL_RATIO = 1.3
+REPO = Path(__file__).resolve().parent.parent
+
+# -- the raw replay ---------------------------------------------------------------------------------
+
+_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+_PASSWORD_TEXT = (
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
+)
+
+STS_TEMPLATE = (
+    "<?xml version='1.0' encoding='utf-8'?>"
+    f'<soap:Envelope xmlns:soap="{_SOAP}"><soap:Header>'
+    f'<wsse:Security xmlns:wsse="{_WSSE}"><wsse:UsernameToken>'
+    "<wsse:Username>{username}</wsse:Username>"
+    f'<wsse:Password Type="{_PASSWORD_TEXT}">{{password}}</wsse:Password>'
+    "</wsse:UsernameToken></wsse:Security></soap:Header><soap:Body>"
+    '<wst:RequestSecurityToken xmlns:wst="http://schemas.xmlsoap.org/ws/2005/02/trust">'
+    "<wst:TokenType>http://schemas.xmlsoap.org/ws/2005/02/sc/sct</wst:TokenType>"
+    "<wst:RequestType>http://schemas.xmlsoap.org/ws/2005/02/trust/Issue</wst:RequestType>"
+    "</wst:RequestSecurityToken></soap:Body></soap:Envelope>"
+)
+
+TRANSFER_TEMPLATE = (
+    "<?xml version='1.0' encoding='utf-8'?>"
+    f'<soap:Envelope xmlns:soap="{_SOAP}"><soap:Header>'
+    f'<wsse:Security xmlns:wsse="{_WSSE}">'
+    '<wsc:SecurityContextToken xmlns:wsc="http://schemas.xmlsoap.org/ws/2005/02/sc">'
+    "<wsc:Identifier>{token}</wsc:Identifier></wsc:SecurityContextToken></wsse:Security>"
+    "</soap:Header><soap:Body>"
+    '<tran:{operation} xmlns:tran="http://www.bipro.net/namespace/transfer"><tran:Request>'
+    '<nac:BiPROVersion xmlns:nac="http://www.bipro.net/namespace/nachrichten">{version}</nac:BiPROVersion>'
+    "{fields}</tran:Request></tran:{operation}></soap:Body></soap:Envelope>"
+)
+
+_IDENTIFIER = re.compile(rb"<(?:[\w.-]+:)?Identifier>([^<]+)</")
+_ID = re.compile(rb"<(?:[\w.-]+:)?ID>([^<]+)</")
+_STATUS_OK = re.compile(rb"StatusID>\s*OK\s*<")
+
+
+def _headers(operation: str) -> dict[str, str]:
+    # What bipro_ruv sends (SoapEndpoint.headers), so the server does the same work.
+    return {
+        "Content-Type": "text/xml; charset=utf-8",
+        "SOAPAction": f'"urn:{operation}"',
+        "Accept": "text/xml, multipart/related",
+    }
+
+
+def replay(base_url: str, workers: int) -> dict[str, Any]:
+    """Login, listShipments, then getShipment + acknowledgeShipment per shipment; raw requests."""
+    from bipro_ruv.profiles import get_profile
+
+    profile = get_profile("ruv").with_base_url(base_url)
+    assert profile.sts is not None
+    assert profile.transfer is not None
+    sts_url, transfer_url, version = profile.sts.url, profile.transfer.url, profile.transfer.bipro_version
+    username, password = sandbox_credentials()
+    session = requests.Session()
+    started = time.perf_counter()
+
+    login = session.post(
+        sts_url,
+        data=STS_TEMPLATE.format(username=escape(username), password=escape(password)).encode(),
+        headers=_headers("RequestSecurityToken"),
+        timeout=(10, 60),
+    )
+    match = _IDENTIFIER.search(login.content)
+    if login.status_code != 200 or match is None:
+        raise RuntimeError(f"replay login failed: HTTP {login.status_code}")
+    token = escape(match.group(1).decode())
+
+    def envelope(operation: str, fields: str) -> bytes:
+        return TRANSFER_TEMPLATE.format(
+            operation=operation, token=token, version=version, fields=fields
+        ).encode()
+
+    listed = session.post(
+        transfer_url,
+        data=envelope("listShipments", ""),
+        headers=_headers("listShipments"),
+        timeout=(10, 60),
+    )
+    ids = [value.decode() for value in _ID.findall(listed.content)]
+    get_headers, ack_headers = _headers("getShipment"), _headers("acknowledgeShipment")
+
+    def one(shipment_id: str) -> tuple[int, int]:
+        fields = f"<tran:ID>{escape(shipment_id)}</tran:ID>"
+        got = session.post(
+            transfer_url, data=envelope("getShipment", fields), headers=get_headers, timeout=(10, 60)
+        )
+        body = got.content
+        acked = session.post(
+            transfer_url, data=envelope("acknowledgeShipment", fields), headers=ack_headers, timeout=(10, 60)
+        )
+        ok = got.status_code == 200 and _STATUS_OK.search(body) is not None
+        ok = ok and acked.status_code == 200 and _STATUS_OK.search(acked.content) is not None
+        return int(ok), len(body)
+
+    if workers == 1:
+        outcomes = [one(shipment_id) for shipment_id in ids]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            outcomes = list(pool.map(one, ids))
+    elapsed = time.perf_counter() - started
+    session.close()
+    return {
+        "wall_s": elapsed,
+        "shipments": len(ids),
+        "ok": sum(ok for ok, _ in outcomes),
+        "get_body_bytes": sum(size for _, size in outcomes),
+        "requests": 2 + 2 * len(ids),
+    }
+
+
+# -- the library ------------------------------------------------------------------------------------
+
+
+def fetch(
+    base_url: str, workers: int, work_dir: Path, wrap: Callable[[Callable[[], Any]], Any] | None = None
+) -> dict[str, Any]:
+    """``fetch_open_documents`` into a new inbox; wall time of that call only."""
+    from bipro_ruv import Client
+    from bipro_ruv.transfer.models import Outcome
+
+    username, password = sandbox_credentials()
+    inbox = Path(tempfile.mkdtemp(prefix="inbox-", dir=work_dir))
+    try:
+        with Client(username, password, base_url=base_url) as client:
+
+            def call() -> Any:
+                return client.fetch_open_documents(inbox, workers=workers)
+
+            started = time.perf_counter()
+            report = call() if wrap is None else wrap(call)
+            elapsed = time.perf_counter() - started
+            logins = client.logins
+        files = sum(1 for doc in report.documents if doc.path.is_file())
+        return {
+            "wall_s": elapsed,
+            "shipments": len(report.results),
+            "ok": report.count(Outcome.ACKNOWLEDGED),
+            "failures": len(report.failures),
+            "documents_on_disk": files,
+            "logins": logins,
+        }
+    finally:
+        shutil.rmtree(inbox, ignore_errors=True)
+
+
+def _sandbox_args(shipments: int) -> list[str]:
+    return ["--bulk", str(shipments), "--mailbox", "empty"]
+
+
+def warm_up(work_dir: Path) -> float:
+    """One small fetch: WSDLs parsed, modules imported, SQLite loaded (per-process costs)."""
+    started = time.perf_counter()
+    with SandboxProcess(_sandbox_args(3)) as sandbox:
+        result = fetch(sandbox.base_url, 1, work_dir)
+        replay(sandbox.base_url, 1)  # nothing left to fetch; warms requests/urllib3 the same way
+    if result["ok"] != 3:
+        raise RuntimeError(f"warm-up fetch failed: {result}")
+    return time.perf_counter() - started
+
+
+# -- profile ----------------------------------------------------------------------------------------
+
+
+def _where(filename: str, line: int) -> str:
+    path = Path(filename)
+    try:
+        return f"{path.resolve().relative_to(REPO)}:{line}"
+    except ValueError:
+        pass
+    parts = path.parts
+    if "site-packages" in parts:
+        return f"{'/'.join(parts[parts.index('site-packages') + 1 :])}:{line}"
+    if "lib" in parts and len(parts) > 2:
+        return f"{'/'.join(parts[-2:])}:{line}"
+    return f"{filename}:{line}"
+
+
+def hotspots(stats: pstats.Stats, *, limit: int) -> dict[str, list[dict[str, Any]]]:
+    """Top functions by self time, and bipro_ruv functions by cumulative time."""
+    rows = []
+    for (filename, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append(
+            {
+                "where": _where(filename, line),
+                "function": name,
+                "calls": ncalls,
+                "self_s": round(tottime, 4),
+                "cumulative_s": round(cumtime, 4),
+                "ours": filename.startswith(str(REPO / "bipro_ruv")),
+            }
+        )
+    by_self = sorted(rows, key=lambda row: row["self_s"], reverse=True)[:limit]
+    ours = sorted((row for row in rows if row["ours"]), key=lambda row: row["cumulative_s"], reverse=True)
+    return {"by_self_time": by_self, "bipro_ruv_by_cumulative_time": ours[:limit]}
+
+
+def profile_fetch(shipments: int, work_dir: Path, limit: int) -> dict[str, Any]:
+    profiler = cProfile.Profile()
+
+    def wrap(call: Callable[[], Any]) -> Any:
+        return profiler.runcall(call)
+
+    with SandboxProcess(_sandbox_args(shipments)) as sandbox:
+        result = fetch(sandbox.base_url, 1, work_dir, wrap=wrap)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    prof_path = RESULTS_DIR / f"fetch_profile-{stamp}.prof"
+    profiler.dump_stats(prof_path)
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    spots = hotspots(stats, limit=limit)
+    return {"fetch": result, "prof_file": str(prof_path), "total_s": result["wall_s"], **spots}
+
+
+def _print_hotspots(profile: dict[str, Any]) -> None:
+    total = profile["total_s"]
+    print(f"\nprofile of fetch_open_documents(workers=1) under cProfile: {total:.2f} s")
+    for title, key, column in (
+        ("top self time", "by_self_time", "self_s"),
+        ("bipro_ruv, cumulative", "bipro_ruv_by_cumulative_time", "cumulative_s"),
+    ):
+        table = Table([title, "function", "calls", "s", "% of run"])
+        for row in profile[key]:
+            table.add(
+                row["where"],
+                row["function"],
+                row["calls"],
+                f"{row[column]:.2f}",
+                f"{row[column] / total:.0%}",
+            )
+        print()
+        print_table(table)
+    print(f"\npstats file: {profile['prof_file']}")
+
+
+# -- main -------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shipments", type=int, default=2000, help="bulk shipments in the sandbox")
+    parser.add_argument("--workers", default="3,1", help="comma-separated worker counts (default 3,1)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the median is reported")
+    parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument("--top", type=int, default=20, help="hotspot rows to show")
+    parser.add_argument("--work-dir", help="where inboxes go (default: the system temp dir)")
+    options = parser.parse_args()
+    worker_counts = [int(value) for value in options.workers.split(",") if value.strip()]
+    work_root = Path(options.work_dir) if options.work_dir else Path(tempfile.gettempdir())
+    work_dir = Path(tempfile.mkdtemp(prefix="bipro-bench-fetch-", dir=work_root))
+    runs: dict[str, Any] = {}
+    try:
+        warm = warm_up(work_dir)
+        print(f"warm-up (WSDL parsing, imports): {warm:.2f} s", flush=True)
+        for workers in worker_counts:
+            fetches, replays = [], []
+            for number in range(options.repeat):
+                with SandboxProcess(_sandbox_args(options.shipments)) as sandbox:
+                    fetches.append(fetch(sandbox.base_url, workers, work_dir))
+                with SandboxProcess(_sandbox_args(options.shipments)) as sandbox:
+                    replays.append(replay(sandbox.base_url, workers))
+                print(
+                    f"workers={workers} run {number + 1}/{options.repeat}: fetch {fetches[-1]['wall_s']:.2f} s, "
+                    f"replay {replays[-1]['wall_s']:.2f} s",
+                    flush=True,
+                )
+                for name, result in (("fetch", fetches[-1]), ("replay", replays[-1])):
+                    if result["ok"] != options.shipments or result["shipments"] != options.shipments:
+                        raise RuntimeError(
+                            f"{name} with workers={workers} did not do every shipment: {result}"
+                        )
+            fetch_s = statistics.median(result["wall_s"] for result in fetches)
+            replay_s = statistics.median(result["wall_s"] for result in replays)
+            runs[str(workers)] = {
+                "workers": workers,
+                "fetch_s": fetch_s,
+                "replay_s": replay_s,
+                "ratio": fetch_s / replay_s,
+                "fetch_runs": fetches,
+                "replay_runs": replays,
+            }
+        profile = None
+        worst = max(run["ratio"] for run in runs.values())
+        if options.profile == "always" or (options.profile == "auto" and worst > GOAL_RATIO):
+            print("\nprofiling a fetch with workers=1 ...", flush=True)
+            profile = profile_fetch(options.shipments, work_dir, options.top)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+    n = options.shipments
+    table = Table(
+        ["workers", "fetch s", "replay s", "ratio", "goal", "fetch/shipment ms", "replay/shipment ms"]
+    )
+    for run in runs.values():
+        table.add(
+            run["workers"],
+            f"{run['fetch_s']:.2f}",
+            f"{run['replay_s']:.2f}",
+            f"{run['ratio']:.2f}x",
+            "met" if run["ratio"] <= GOAL_RATIO else f"NOT MET (> {GOAL_RATIO}x)",
+            f"{run['fetch_s'] / n * 1000:.2f}",
+            f"{run['replay_s'] / n * 1000:.2f}",
+        )
+    print(f"\n{n} shipments, median of {options.repeat} run(s) each:\n")
+    print_table(table)
+    if profile is not None:
+        _print_hotspots(profile)
+    path = write_result(
+        "fetch_throughput",
+        {
+            "shipments": n,
+            "repeat": options.repeat,
+            "goal_ratio": GOAL_RATIO,
+            "warm_up_s": warm,
+            "environment": environment(work_root),
+            "runs": runs,
+            "profile": profile,
+        },
+    )
+    print(f"\nJSON: {path}")
+    return 0 if worst <= GOAL_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

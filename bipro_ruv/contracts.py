@@ -1,0 +1,245 @@
+"""The contract index: everything delivered for one contract, keyed by (VU-Nummer, VSNR).
+
+Documents (Norm 430, from a :class:`~bipro_ruv.transfer.models.FetchReport` or the fetch
+journal) and, as their parsers land, GDV contracts and CSV records are joined on the
+canonical :class:`~bipro_ruv.vsnr.Vsnr` under the VU-Nummer of the risk carrier. The
+VU-Nummer is part of the key because one number can name two contracts: when Condor
+(5339) was merged into R+V Allgemeine (5438) in 2024, contracts kept their numbers, so
+``(5339, 18560093318)`` and ``(5438, 18560093318)`` are two entries, never one
+overwriting the other.
+
+:meth:`ContractIndex.find` reads any written form of a number (separators, GDV padding,
+Filialdirektion) and follows :class:`~bipro_ruv.migration.VsnrTranslator`'s rules: the
+same canonical number first, then the nine digits alone when one side lacks the
+Arbeitsgebiet (only if that names exactly one contract number), then the Condor
+migration list when one is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TypeVar
+
+from bipro_ruv.migration import CondorMigration, VsnrMatch, VsnrTranslator
+from bipro_ruv.transfer.fetch import journal_path
+from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentState
+from bipro_ruv.transfer.models import Document
+from bipro_ruv.vsnr import Vsnr
+
+__all__ = ["ContractEntry", "ContractIndex"]
+
+R = TypeVar("R")
+
+_VU_NUMBER = re.compile(r"\d{4,5}")
+# Only these shipments have every document durably in place (see bipro_ruv.transfer.journal).
+_DURABLE = frozenset({ShipmentState.STORED, ShipmentState.ACKNOWLEDGED})
+
+
+@dataclass(frozen=True)
+class ContractEntry:
+    """What the index holds for one contract (a snapshot; the index itself grows).
+
+    ``records`` maps each record class (a GDV contract, a CSV row, ...) to its records in
+    the order they were added; :meth:`records_of` reads one kind with its type.
+    """
+
+    vu_number: str
+    vsnr: Vsnr
+    documents: tuple[Document, ...] = ()
+    records: Mapping[type, tuple[object, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def key(self) -> tuple[str, Vsnr]:
+        return self.vu_number, self.vsnr
+
+    def records_of(self, kind: type[R]) -> tuple[R, ...]:
+        """The records of class ``kind`` (subclasses included)."""
+        return tuple(
+            record
+            for record_kind, items in self.records.items()
+            if issubclass(record_kind, kind)
+            for record in items
+            if isinstance(record, kind)
+        )
+
+
+@dataclass
+class _Slot:
+    documents: list[Document] = field(default_factory=list)
+    records: dict[type, list[object]] = field(default_factory=dict)
+
+
+class ContractIndex:
+    """Documents and records per contract, keyed by ``(vu_number, Vsnr)``; never overwritten.
+
+    Build it with :meth:`from_journal` or :meth:`add_documents`, and :meth:`add` any other
+    record. Documents without a readable VSNR or a usable VU-Nummer are kept in
+    :attr:`unassigned`. Iteration yields :class:`ContractEntry` snapshots ordered by
+    VU-Nummer and number; ``len`` counts entries. ``migrations`` (the Condor migration
+    list) lets :meth:`find` follow old numbers to new ones and back.
+    """
+
+    def __init__(self, migrations: Iterable[CondorMigration] = ()) -> None:
+        self._slots: dict[tuple[str, Vsnr], _Slot] = {}
+        self._unassigned: list[Document] = []
+        self._migrations = tuple(migrations)
+        self._translators: dict[str | None, VsnrTranslator] = {}
+
+    @classmethod
+    def from_journal(cls, inbox: str | Path, migrations: Iterable[CondorMigration] = ()) -> ContractIndex:
+        """The documents of every stored shipment recorded in ``inbox``'s fetch journal.
+
+        Shipments still being downloaded or stored are left out: their files may not be in
+        place yet. Raises :class:`FileNotFoundError` when ``inbox`` has no journal.
+        """
+        folder = Path(inbox).resolve()
+        path = journal_path(folder)
+        if not path.is_file():
+            raise FileNotFoundError(f"no fetch journal at {path}; fetch into {folder} first")
+        index = cls(migrations)
+        with Journal(path) as journal:
+            durable = {
+                (item.profile, item.shipment_id) for item in journal.shipments() if item.state in _DURABLE
+            }
+            rows = [row for row in journal.documents() if (row.profile, row.shipment_id) in durable]
+        index.add_documents(rows, inbox=folder)
+        return index
+
+    # -- building -------------------------------------------------------------------------
+
+    def add_documents(
+        self,
+        documents: Iterable[Document | JournalDocument],
+        *,
+        inbox: str | Path | None = None,
+        vu_number: str | None = None,
+    ) -> None:
+        """File documents under their contract.
+
+        :param inbox: the folder journal paths are relative to (needed for
+            :class:`JournalDocument` rows only).
+        :param vu_number: for documents that name no VU-Nummer (a fetch always records the
+            profile's, so this is for documents from elsewhere).
+        """
+        default_vu = _check_vu_number(vu_number) if vu_number is not None else None
+        for item in documents:
+            document = item if isinstance(item, Document) else _from_journal(item, inbox)
+            vu = document.vu_number.strip() if document.vu_number else default_vu
+            if document.vsnr is None or vu is None or not _VU_NUMBER.fullmatch(vu):
+                self._unassigned.append(document)
+            else:
+                self._slot(vu, document.vsnr).documents.append(document)
+
+    def add(self, vu_number: str, vsnr: str | Vsnr, record: object) -> ContractEntry:
+        """Add one record (a GDV contract, a CSV row, ...) under its contract; kept per class.
+
+        Raises :class:`~bipro_ruv.vsnr.InvalidVsnr` for a number that is no VSNR.
+        """
+        slot = self._slot(vu_number, Vsnr(vsnr))
+        slot.records.setdefault(type(record), []).append(record)
+        entry = self.get(vu_number, vsnr)
+        assert entry is not None
+        return entry
+
+    def _slot(self, vu_number: str, vsnr: Vsnr) -> _Slot:
+        key = (_check_vu_number(vu_number), _key(vsnr))
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+            self._translators.clear()
+        return slot
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def unassigned(self) -> tuple[Document, ...]:
+        """Documents that name no contract: no readable VSNR, or no usable VU-Nummer."""
+        return tuple(self._unassigned)
+
+    def get(self, vu_number: str, vsnr: str | Vsnr) -> ContractEntry | None:
+        """The entry with exactly this key (number in any written form), or None."""
+        key = (vu_number, _key(Vsnr(vsnr, validate=False)))
+        return self._entry(key) if key in self._slots else None
+
+    def match(self, vsnr: str, *, vu_number: str | None = None) -> VsnrMatch:
+        """How :meth:`find` reads ``vsnr``: the rule used and the indexed numbers it found.
+
+        More than one candidate means the typed form is ambiguous (nine digits under
+        several Arbeitsgebiete); :meth:`find` then returns nothing.
+        """
+        Vsnr(vsnr, validate=False)  # raise InvalidVsnr with its reason, not just "no match"
+        return self._translator(vu_number).resolve(vsnr)
+
+    def find(self, vsnr: str, *, vu_number: str | None = None) -> list[ContractEntry]:
+        """Entries for any written form of ``vsnr``: under every VU-Nummer, or only ``vu_number``.
+
+        ``32123456789``, ``32 123 456 789``, ``123/32/123456789`` and ``00000032123456789``
+        find the same entries; ``123456789`` finds them when no other indexed number has
+        those nine digits. Raises :class:`~bipro_ruv.vsnr.InvalidVsnr` for input that is
+        no VSNR at all.
+        """
+        found = self.match(vsnr, vu_number=vu_number).stored
+        if found is None:
+            return []
+        return [
+            self._entry(key) for key in sorted(self._slots) if key[1] == found and vu_number in (None, key[0])
+        ]
+
+    def _translator(self, vu_number: str | None) -> VsnrTranslator:
+        translator = self._translators.get(vu_number)
+        if translator is None:
+            numbers = (str(vsnr) for vu, vsnr in self._slots if vu_number in (None, vu))
+            translator = self._translators[vu_number] = VsnrTranslator(numbers, self._migrations)
+        return translator
+
+    def _entry(self, key: tuple[str, Vsnr]) -> ContractEntry:
+        slot = self._slots[key]
+        records = MappingProxyType({kind: tuple(items) for kind, items in slot.records.items()})
+        return ContractEntry(vu_number=key[0], vsnr=key[1], documents=tuple(slot.documents), records=records)
+
+    def __iter__(self) -> Iterator[ContractEntry]:
+        return (self._entry(key) for key in sorted(self._slots))
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __repr__(self) -> str:
+        return f"ContractIndex({len(self)} contracts, {len(self._unassigned)} unassigned documents)"
+
+
+def _key(vsnr: Vsnr) -> Vsnr:
+    """The canonical number without the Filialdirektion, which is no part of the key."""
+    return vsnr if vsnr.branch is None else Vsnr(str(vsnr), validate=False)
+
+
+def _check_vu_number(vu_number: str) -> str:
+    if not _VU_NUMBER.fullmatch(vu_number):
+        raise ValueError(f"a VU-Nummer has 4 or 5 digits, got {vu_number!r}")
+    return vu_number
+
+
+def _from_journal(row: JournalDocument, inbox: str | Path | None) -> Document:
+    if inbox is None:
+        raise TypeError("journal rows hold paths relative to the inbox: pass inbox=")
+    path = Path(inbox) / row.path
+    return Document(
+        shipment_id=row.shipment_id,
+        seq=row.seq,
+        path=path,
+        file_name=path.name,
+        original_name=row.original_name,
+        content_type=row.content_type,
+        document_type=row.document_type,
+        description=row.description,
+        size=row.size,
+        sha256=row.sha256,
+        vsnr=Vsnr.try_parse(row.vsnr),
+        vsnr_raw=row.vsnr,
+        vu_number=row.vu_number,
+        checksum_verified=row.checksum_verified,
+        archive_name=row.archive_name,
+    )
