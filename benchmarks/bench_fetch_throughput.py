@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import re
 import shutil
@@ -95,6 +96,11 @@ _ID = re.compile(rb"<(?:[\w.-]+:)?ID>([^<]+)</")
 _STATUS_OK = re.compile(rb"StatusID>\s*OK\s*<")
 
 
+def _load() -> float | None:
+    """1-minute load average: other work on the machine skews wall times (recorded with each run)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def _headers(operation: str) -> dict[str, str]:
     # What bipro_ruv sends (SoapEndpoint.headers), so the server does the same work.
     return {
@@ -114,6 +120,8 @@ def replay(base_url: str, workers: int) -> dict[str, Any]:
     sts_url, transfer_url, version = profile.sts.url, profile.transfer.url, profile.transfer.bipro_version
     username, password = sandbox_credentials()
     session = requests.Session()
+    load = _load()
+    cpu = time.process_time()
     started = time.perf_counter()
 
     login = session.post(
@@ -160,9 +168,12 @@ def replay(base_url: str, workers: int) -> dict[str, Any]:
         with ThreadPoolExecutor(workers) as pool:
             outcomes = list(pool.map(one, ids))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     session.close()
     return {
         "wall_s": elapsed,
+        "client_cpu_s": cpu,
+        "load_before_after": (load, _load()),
         "shipments": len(ids),
         "ok": sum(ok for ok, _ in outcomes),
         "get_body_bytes": sum(size for _, size in outcomes),
@@ -188,13 +199,18 @@ def fetch(
             def call() -> Any:
                 return client.fetch_open_documents(inbox, workers=workers)
 
+            load = _load()
+            cpu = time.process_time()
             started = time.perf_counter()
             report = call() if wrap is None else wrap(call)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             logins = client.logins
         files = sum(1 for doc in report.documents if doc.path.is_file())
         return {
             "wall_s": elapsed,
+            "client_cpu_s": cpu,
+            "load_before_after": (load, _load()),
             "shipments": len(report.results),
             "ok": report.count(Outcome.ACKNOWLEDGED),
             "failures": len(report.failures),
@@ -237,13 +253,33 @@ def _where(filename: str, line: int) -> str:
     return f"{filename}:{line}"
 
 
+def _component(filename: str, name: str) -> str:
+    """Where self time is spent, coarsely: a bipro_ruv module, a package, a stdlib module or a builtin."""
+    if filename == "~":
+        return f"builtin {name}"
+    path = Path(filename)
+    if str(path).startswith(str(REPO / "bipro_ruv")):
+        return str(path.relative_to(REPO))
+    parts = path.parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    return f"stdlib {path.name}"
+
+
 def hotspots(stats: pstats.Stats, *, limit: int) -> dict[str, list[dict[str, Any]]]:
-    """Top functions by self time, and bipro_ruv functions by cumulative time."""
+    """Top functions by self time (builtins with their costliest caller), bipro_ruv functions by
+    cumulative time, and self time summed per component."""
     rows = []
-    for (filename, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    components: dict[str, float] = {}
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for (filename, line, name), (_cc, ncalls, tottime, cumtime, callers) in entries:
+        where = _where(filename, line)
+        if filename == "~" and callers:
+            caller = max(callers.items(), key=lambda item: item[1][3])[0]
+            where = f"builtin, from {_where(caller[0], caller[1])} {caller[2]}"
         rows.append(
             {
-                "where": _where(filename, line),
+                "where": where,
                 "function": name,
                 "calls": ncalls,
                 "self_s": round(tottime, 4),
@@ -251,47 +287,96 @@ def hotspots(stats: pstats.Stats, *, limit: int) -> dict[str, list[dict[str, Any
                 "ours": filename.startswith(str(REPO / "bipro_ruv")),
             }
         )
+        key = _component(filename, name)
+        components[key] = components.get(key, 0.0) + tottime
     by_self = sorted(rows, key=lambda row: row["self_s"], reverse=True)[:limit]
     ours = sorted((row for row in rows if row["ours"]), key=lambda row: row["cumulative_s"], reverse=True)
-    return {"by_self_time": by_self, "bipro_ruv_by_cumulative_time": ours[:limit]}
+    by_component = sorted(components.items(), key=lambda item: item[1], reverse=True)[:limit]
+    return {
+        "by_self_time": by_self,
+        "bipro_ruv_by_cumulative_time": ours[:limit],
+        "self_time_by_component": [
+            {"component": key, "self_s": round(value, 4)} for key, value in by_component
+        ],
+    }
 
 
-def profile_fetch(shipments: int, work_dir: Path, limit: int) -> dict[str, Any]:
-    profiler = cProfile.Profile()
-
-    def wrap(call: Callable[[], Any]) -> Any:
-        return profiler.runcall(call)
-
-    with SandboxProcess(_sandbox_args(shipments)) as sandbox:
-        result = fetch(sandbox.base_url, 1, work_dir, wrap=wrap)
+def profile_fetch(shipments: int, work_dir: Path, limit: int, profilers: list[str]) -> dict[str, Any]:
+    """Fetches with workers=1 under cProfile (file:line tables) and pyinstrument (wall-time tree)."""
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    prof_path = RESULTS_DIR / f"fetch_profile-{stamp}.prof"
-    profiler.dump_stats(prof_path)
-    stats = pstats.Stats(profiler, stream=io.StringIO())
-    spots = hotspots(stats, limit=limit)
-    return {"fetch": result, "prof_file": str(prof_path), "total_s": result["wall_s"], **spots}
+    result: dict[str, Any] = {}
+    if "cprofile" in profilers:
+        profiler = cProfile.Profile()
+        with SandboxProcess(_sandbox_args(shipments)) as sandbox:
+            fetched = fetch(sandbox.base_url, 1, work_dir, wrap=lambda call: profiler.runcall(call))
+        prof_path = RESULTS_DIR / f"fetch_profile-{stamp}.prof"
+        profiler.dump_stats(prof_path)
+        stats = pstats.Stats(profiler, stream=io.StringIO())
+        result["cprofile"] = {
+            "fetch": fetched,
+            "total_s": fetched["wall_s"],
+            "prof_file": str(prof_path),
+            **hotspots(stats, limit=limit),
+        }
+    if "pyinstrument" in profilers:
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            print("pyinstrument is not installed; skipped (pip install pyinstrument)")
+        else:
+            sampler = Profiler(interval=0.001)
+
+            def run(call: Callable[[], Any]) -> Any:
+                sampler.start()
+                try:
+                    return call()
+                finally:
+                    sampler.stop()
+
+            with SandboxProcess(_sandbox_args(shipments)) as sandbox:
+                fetched = fetch(sandbox.base_url, 1, work_dir, wrap=run)
+            tree_path = RESULTS_DIR / f"fetch_pyinstrument-{stamp}.txt"
+            tree_path.write_text(sampler.output_text(unicode=False, color=False), encoding="utf-8")
+            result["pyinstrument"] = {
+                "fetch": fetched,
+                "total_s": fetched["wall_s"],
+                "tree_file": str(tree_path),
+            }
+    return result
 
 
 def _print_hotspots(profile: dict[str, Any]) -> None:
-    total = profile["total_s"]
-    print(f"\nprofile of fetch_open_documents(workers=1) under cProfile: {total:.2f} s")
-    for title, key, column in (
-        ("top self time", "by_self_time", "self_s"),
-        ("bipro_ruv, cumulative", "bipro_ruv_by_cumulative_time", "cumulative_s"),
-    ):
-        table = Table([title, "function", "calls", "s", "% of run"])
-        for row in profile[key]:
-            table.add(
-                row["where"],
-                row["function"],
-                row["calls"],
-                f"{row[column]:.2f}",
-                f"{row[column] / total:.0%}",
-            )
+    if "cprofile" in profile:
+        data = profile["cprofile"]
+        total = data["total_s"]
+        print(
+            f"\nfetch_open_documents(workers=1) under cProfile: {total:.2f} s (one thread: all client work)"
+        )
+        for title, key, column in (
+            ("top self time", "by_self_time", "self_s"),
+            ("bipro_ruv, cumulative", "bipro_ruv_by_cumulative_time", "cumulative_s"),
+        ):
+            table = Table([title, "function", "calls", "s", "% of run"])
+            for row in data[key]:
+                table.add(
+                    row["where"],
+                    row["function"],
+                    row["calls"],
+                    f"{row[column]:.2f}",
+                    f"{row[column] / total:.0%}",
+                )
+            print()
+            print_table(table)
+        table = Table(["self time by component", "s", "% of run"])
+        for row in data["self_time_by_component"]:
+            table.add(row["component"], f"{row['self_s']:.2f}", f"{row['self_s'] / total:.0%}")
         print()
         print_table(table)
-    print(f"\npstats file: {profile['prof_file']}")
+        print(f"\npstats file: {data['prof_file']}")
+    if "pyinstrument" in profile:
+        data = profile["pyinstrument"]
+        print(f"pyinstrument wall-time tree ({data['total_s']:.2f} s run): {data['tree_file']}")
 
 
 # -- main -------------------------------------------------------------------------------------------
@@ -305,6 +390,9 @@ def main() -> int:
     parser.add_argument("--workers", default="3,1", help="comma-separated worker counts (default 3,1)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender; the median is reported")
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
+    parser.add_argument(
+        "--profiler", default="cprofile,pyinstrument", help="profilers for the hotspot run (comma-separated)"
+    )
     parser.add_argument("--top", type=int, default=20, help="hotspot rows to show")
     parser.add_argument("--work-dir", help="where inboxes go (default: the system temp dir)")
     options = parser.parse_args()
@@ -318,13 +406,18 @@ def main() -> int:
         for workers in worker_counts:
             fetches, replays = [], []
             for number in range(options.repeat):
-                with SandboxProcess(_sandbox_args(options.shipments)) as sandbox:
-                    fetches.append(fetch(sandbox.base_url, workers, work_dir))
-                with SandboxProcess(_sandbox_args(options.shipments)) as sandbox:
-                    replays.append(replay(sandbox.base_url, workers))
+                # Alternate which goes first, so slow drift on the machine hits both alike.
+                order = ("fetch", "replay") if number % 2 == 0 else ("replay", "fetch")
+                for name in order:
+                    with SandboxProcess(_sandbox_args(options.shipments)) as sandbox:
+                        if name == "fetch":
+                            fetches.append(fetch(sandbox.base_url, workers, work_dir))
+                        else:
+                            replays.append(replay(sandbox.base_url, workers))
                 print(
-                    f"workers={workers} run {number + 1}/{options.repeat}: fetch {fetches[-1]['wall_s']:.2f} s, "
-                    f"replay {replays[-1]['wall_s']:.2f} s",
+                    f"workers={workers} run {number + 1}/{options.repeat}: "
+                    f"fetch {fetches[-1]['wall_s']:.2f} s (client CPU {fetches[-1]['client_cpu_s']:.2f} s), "
+                    f"replay {replays[-1]['wall_s']:.2f} s (client CPU {replays[-1]['client_cpu_s']:.2f} s)",
                     flush=True,
                 )
                 for name, result in (("fetch", fetches[-1]), ("replay", replays[-1])):
@@ -339,6 +432,8 @@ def main() -> int:
                 "fetch_s": fetch_s,
                 "replay_s": replay_s,
                 "ratio": fetch_s / replay_s,
+                "fetch_cpu_s": statistics.median(result["client_cpu_s"] for result in fetches),
+                "replay_cpu_s": statistics.median(result["client_cpu_s"] for result in replays),
                 "fetch_runs": fetches,
                 "replay_runs": replays,
             }
@@ -346,13 +441,24 @@ def main() -> int:
         worst = max(run["ratio"] for run in runs.values())
         if options.profile == "always" or (options.profile == "auto" and worst > GOAL_RATIO):
             print("\nprofiling a fetch with workers=1 ...", flush=True)
-            profile = profile_fetch(options.shipments, work_dir, options.top)
+            profilers = [name.strip() for name in options.profiler.split(",") if name.strip()]
+            profile = profile_fetch(options.shipments, work_dir, options.top, profilers)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
     n = options.shipments
     table = Table(
-        ["workers", "fetch s", "replay s", "ratio", "goal", "fetch/shipment ms", "replay/shipment ms"]
+        [
+            "workers",
+            "fetch s",
+            "replay s",
+            "ratio",
+            "goal",
+            "fetch ms/shipment",
+            "replay ms/shipment",
+            "client CPU ms/shipment fetch",
+            "replay",
+        ]
     )
     for run in runs.values():
         table.add(
@@ -363,6 +469,8 @@ def main() -> int:
             "met" if run["ratio"] <= GOAL_RATIO else f"NOT MET (> {GOAL_RATIO}x)",
             f"{run['fetch_s'] / n * 1000:.2f}",
             f"{run['replay_s'] / n * 1000:.2f}",
+            f"{run['fetch_cpu_s'] / n * 1000:.2f}",
+            f"{run['replay_cpu_s'] / n * 1000:.2f}",
         )
     print(f"\n{n} shipments, median of {options.repeat} run(s) each:\n")
     print_table(table)

@@ -12,6 +12,7 @@ from bipro_ruv._version import __version__
 from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
 from bipro_ruv.auth import Password
 from bipro_ruv.client import Client, LoginInfo
+from bipro_ruv.contracts import ContractEntry, ContractIndex
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLink, DeepLinkKind, PortalLinks, deep_link
 from bipro_ruv.errors import (
     AuthenticationError,
@@ -32,6 +33,7 @@ from bipro_ruv.errors import (
     UnsafeArchiveError,
     UnsafeXmlError,
 )
+from bipro_ruv.extranet import DeepLinkSource, Link, PartnerQuery, ResolvedDeepLink
 from bipro_ruv.migration import (
     CondorMigration,
     DataPackageError,
@@ -65,10 +67,13 @@ __all__ = [
     "Client",
     "CondorMigration",
     "ConfigurationError",
+    "ContractEntry",
+    "ContractIndex",
     "DEFAULT_PORTAL_LINKS",
     "DataPackageError",
     "DeepLink",
     "DeepLinkKind",
+    "DeepLinkSource",
     "Document",
     "DocumentError",
     "FetchEvent",
@@ -78,6 +83,7 @@ __all__ = [
     "InsecureTransportError",
     "InsurerProfile",
     "InvalidVsnr",
+    "Link",
     "LoginInfo",
     "MalformedXmlError",
     "Meldung",
@@ -87,10 +93,12 @@ __all__ = [
     "MimeError",
     "Outcome",
     "PROFILES",
+    "PartnerQuery",
     "Password",
     "PortalLinks",
     "ProtocolError",
     "RequestTimeout",
+    "ResolvedDeepLink",
     "RetryPolicy",
     "RetryableHttpError",
     "ServiceEndpoint",

@@ -15,6 +15,7 @@ zeep and lxml objects never leave the service modules.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
 from enum import Enum
@@ -40,6 +41,7 @@ from bipro_ruv.errors import (
 )
 from bipro_ruv.models import Meldung, Status
 from bipro_ruv.profiles import ServiceEndpoint, SoapActionStyle
+from bipro_ruv.transfer._mtom import parse_multipart
 
 __all__ = [
     "AUTH_REJECTED_CODES",
@@ -183,10 +185,6 @@ class SoapEndpoint:
 
 def _multipart_root(content_type: str, data: bytes) -> bytes:
     """Root part of a small multipart reply held in memory (not getShipment)."""
-    import tempfile
-
-    from bipro_ruv.transfer._mtom import parse_multipart
-
     with tempfile.TemporaryDirectory(prefix="bipro-ruv-") as spool:
         reply = parse_multipart(content_type, [data], Path(spool))
         return reply.root

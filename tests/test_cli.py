@@ -78,3 +78,27 @@ def test_module_entry_point_matches_script() -> None:
     )
     assert "login" in result.stdout
     assert "demo" in result.stdout
+
+
+def test_sandbox_command_prints_url_and_credentials_and_serves() -> None:
+    from bipro_ruv import Client
+
+    process = subprocess.Popen(
+        [_script(), "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        url = lines[0].split("listening on", 1)[1].strip()
+        username = lines[1].split(":", 1)[1].strip()
+        password = lines[2].split(":", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        with Client(username, password, base_url=url) as client:
+            assert client.list_shipments()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

@@ -13,18 +13,22 @@ acknowledged.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from bipro_ruv import Client
 from bipro_ruv.sandbox import Sandbox, SandboxConfig
 from bipro_ruv.transfer.fetch import journal_path
+from bipro_ruv.transfer.models import FetchEvent
 from tests._expected import expected_hashes, stored_files, stored_hashes
 
 pytestmark = [
@@ -53,24 +57,27 @@ CHILD = textwrap.dedent(
     """
 )
 
-#: (event kind, occurrence): where the child dies, in the sandbox's default mailbox plus
-#: one 600 kB document (16 shipments, 17 files, 25 chunks read); file_stored-13 falls
-#: between the two files of the one shipment that holds two documents.
-KILL_POINTS: list[tuple[str, int]] = [
+#: The mailbox is seeded for a fixed date, so every run sees the same shipments.
+TODAY = date(2026, 11, 20)
+CONFIG = {"large_document_bytes": 600_000, "today": TODAY}
+
+#: Where the child dies: (event kind, occurrence), or a named place that a rehearsal run
+#: resolves to one (the default mailbox plus one 600 kB document: 16 shipments, 17
+#: files, the 600 kB one read in ten chunks).
+KILL_POINTS: list[str | tuple[str, int]] = [
     ("listed", 1),
     ("downloading", 1),
     ("downloading", 6),
     ("bytes", 1),
     ("bytes", 9),
-    ("bytes", 17),  # inside the 600 kB download (chunks 16-25)
-    ("bytes", 21),
+    "mid-download-first-chunk",
+    "mid-download-middle-chunk",
     ("planned", 1),
     ("planned", 5),
     ("file_stored", 1),
-    ("file_stored", 2),
     ("file_stored", 3),
     ("file_stored", 8),
-    ("file_stored", 13),  # between the two files of the one two-document shipment
+    "between-two-files-of-one-shipment",
     ("stored", 1),
     ("stored", 7),
     ("acknowledged", 1),
@@ -81,12 +88,62 @@ KILL_POINTS: list[tuple[str, int]] = [
     ("done", 15),
 ]
 #: Two kills in a row: the second one hits the recovery of the first.
-DOUBLE_KILLS: list[tuple[tuple[str, int], tuple[str, int]]] = [
+DOUBLE_KILLS: list[tuple[str | tuple[str, int], str | tuple[str, int]]] = [
     (("stored", 3), ("acknowledged", 1)),
-    (("file_stored", 2), ("planned", 1)),
+    ("between-two-files-of-one-shipment", ("planned", 1)),
     (("acknowledged", 2), ("done", 1)),
-    (("bytes", 6), ("file_stored", 1)),
+    ("mid-download-middle-chunk", ("file_stored", 1)),
 ]
+
+
+def _label(point: str | tuple[str, int]) -> str:
+    return point if isinstance(point, str) else f"{point[0]}-{point[1]}"
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> list[FetchEvent]:
+    """The event sequence of an uninterrupted fetch of the same mailbox."""
+    events: list[FetchEvent] = []
+    with (
+        Sandbox(SandboxConfig(**CONFIG)) as sb,
+        Client(sb.username, sb.password, base_url=sb.base_url) as client,
+    ):
+        client.fetch_open_documents(tmp_path_factory.mktemp("rehearsal"), workers=1, progress=events.append)
+    return events
+
+
+def _occurrences(events: list[FetchEvent]) -> list[tuple[str, int]]:
+    seen: dict[str, int] = {}
+    result = []
+    for event in events:
+        seen[event.kind.value] = seen.get(event.kind.value, 0) + 1
+        result.append((event.kind.value, seen[event.kind.value]))
+    return result
+
+
+def resolve(point: str | tuple[str, int], events: list[FetchEvent]) -> tuple[str, int]:
+    """A named place as the (kind, occurrence) of the event right before it."""
+    if not isinstance(point, str):
+        return point
+    keys = _occurrences(events)
+    pairs = list(itertools.pairwise(events))
+    if point == "between-two-files-of-one-shipment":
+        matches = [
+            i
+            for i, (a, b) in enumerate(pairs)
+            if a.kind.value == b.kind.value == "file_stored" and a.shipment_id == b.shipment_id
+        ]
+    elif point.startswith("mid-download"):
+        matches = [
+            i
+            for i, (a, b) in enumerate(pairs)
+            if a.kind.value == b.kind.value == "bytes" and a.shipment_id == b.shipment_id
+        ]
+        matches = matches[:1] if point.endswith("first-chunk") else matches[len(matches) // 2 :][:1]
+    else:
+        raise ValueError(point)
+    assert matches, f"the mailbox has no place {point!r}; the crash matrix needs one"
+    return keys[matches[0]]
 
 
 def run_child(sb: Sandbox, inbox: Path, kill: tuple[str, int] | None) -> int:
@@ -140,7 +197,7 @@ class AckWitness:
 @pytest.fixture
 def crash_sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, Path, AckWitness]]:
     # A medium document makes downloads span several chunks, so kills land mid-download.
-    sb = Sandbox(SandboxConfig(large_document_bytes=600_000))
+    sb = Sandbox(SandboxConfig(**CONFIG))
     sb.start()
     inbox = tmp_path / "inbox"
     witness = AckWitness(inbox, sb)
@@ -163,25 +220,29 @@ def check_complete(sb: Sandbox, inbox: Path, witness: AckWitness, kills: Sequenc
     assert len(sb.shipments()) <= downloads <= len(sb.shipments()) + len(kills)
 
 
-@pytest.mark.parametrize("kill", KILL_POINTS, ids=[f"{k}-{n}" for k, n in KILL_POINTS])
+@pytest.mark.parametrize("point", KILL_POINTS, ids=[_label(p) for p in KILL_POINTS])
 def test_kill_then_rerun_stores_everything_exactly_once(
-    crash_sandbox: tuple[Sandbox, Path, AckWitness], kill: tuple[str, int]
+    crash_sandbox: tuple[Sandbox, Path, AckWitness], rehearsal: list[FetchEvent], point: str | tuple[str, int]
 ) -> None:
     sb, inbox, witness = crash_sandbox
+    kill = resolve(point, rehearsal)
     assert run_child(sb, inbox, kill) == -signal.SIGKILL, "the child was expected to die at the kill point"
     assert run_child(sb, inbox, None) == 0
     check_complete(sb, inbox, witness, [kill])
 
 
-@pytest.mark.parametrize("kills", DOUBLE_KILLS, ids=[f"{a[0]}-{a[1]}+{b[0]}-{b[1]}" for a, b in DOUBLE_KILLS])
+@pytest.mark.parametrize("points", DOUBLE_KILLS, ids=[f"{_label(a)}+{_label(b)}" for a, b in DOUBLE_KILLS])
 def test_kill_during_recovery_then_rerun(
-    crash_sandbox: tuple[Sandbox, Path, AckWitness], kills: tuple[tuple[str, int], tuple[str, int]]
+    crash_sandbox: tuple[Sandbox, Path, AckWitness],
+    rehearsal: list[FetchEvent],
+    points: tuple[str | tuple[str, int], str | tuple[str, int]],
 ) -> None:
     sb, inbox, witness = crash_sandbox
+    kills = [resolve(point, rehearsal) for point in points]
     for kill in kills:
         assert run_child(sb, inbox, kill) == -signal.SIGKILL
     assert run_child(sb, inbox, None) == 0
-    check_complete(sb, inbox, witness, list(kills))
+    check_complete(sb, inbox, witness, kills)
 
 
 def test_stored_but_unacknowledged_is_not_downloaded_again(
@@ -197,26 +258,10 @@ def test_stored_but_unacknowledged_is_not_downloaded_again(
     check_complete(sb, inbox, witness, [("stored", 5)])
 
 
-def test_kill_points_reach_the_intended_places(tmp_path: Path) -> None:
-    """Guards the matrix: if the sandbox mailbox changes, the kill points must still land mid-way."""
-    from bipro_ruv import Client
-    from bipro_ruv.transfer.models import FetchEvent
-
-    events: list[FetchEvent] = []
-    with (
-        Sandbox(SandboxConfig(large_document_bytes=600_000)) as sb,
-        Client(sb.username, sb.password, base_url=sb.base_url) as client,
-    ):
-        client.fetch_open_documents(tmp_path, workers=1, progress=events.append)
-    counts: dict[str, int] = {}
-    positions: dict[tuple[str, int], int] = {}
-    for index, event in enumerate(events):
-        counts[event.kind.value] = counts.get(event.kind.value, 0) + 1
-        positions[(event.kind.value, counts[event.kind.value])] = index
-    for kill in KILL_POINTS + [k for pair in DOUBLE_KILLS for k in pair]:
-        assert kill in positions, f"kill point {kill} never happens"
-    between = events[positions[("file_stored", 13)] + 1]
-    assert between.kind.value == "file_stored"
-    assert between.shipment_id == events[positions[("file_stored", 13)]].shipment_id
-    for n in (17, 21):  # these kills land between two chunks of one download
-        assert events[positions[("bytes", n)] + 1].kind.value == "bytes"
+def test_every_kill_point_happens_in_an_uninterrupted_run(rehearsal: list[FetchEvent]) -> None:
+    """Guards the matrix: a kill point that never happens would make its test pass vacuously."""
+    keys = set(_occurrences(rehearsal))
+    points = KILL_POINTS + [point for pair in DOUBLE_KILLS for point in pair]
+    missing = [_label(p) for p in points if resolve(p, rehearsal) not in keys]
+    assert missing == []
+    assert len({resolve(p, rehearsal) for p in KILL_POINTS}) == len(KILL_POINTS) >= 20

@@ -419,13 +419,13 @@ def _seed(config: SandboxConfig) -> list[SeedShipment]:
     """The configured mailbox: default content plus bulk, hostile and large shipments."""
     shipments: list[SeedShipment] = []
     if config.mailbox == "default":
-        shipments += mailbox.default_mailbox()
+        shipments += mailbox.default_mailbox(config.today)
     if config.bulk_shipments:
-        shipments += mailbox.bulk_shipments(config.bulk_shipments)
+        shipments += mailbox.bulk_shipments(config.bulk_shipments, today=config.today)
     if config.hostile:
-        shipments += mailbox.hostile_shipments()
+        shipments += mailbox.hostile_shipments(config.today)
     if config.large_document_bytes:
-        shipments.append(mailbox.large_document_shipment(config.large_document_bytes))
+        shipments.append(mailbox.large_document_shipment(config.large_document_bytes, today=config.today))
     return shipments
 
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
@@ -104,6 +105,9 @@ class SandboxConfig(BaseModel):
     tls: bool = Field(False, description="Serve https with a self-signed certificate (see Sandbox.ca_file)")
     mailbox: Literal["default", "empty"] = Field("default", description="Seed the realistic default mailbox")
     bulk_shipments: int = Field(0, ge=0, description="Additional small one-PDF shipments (benchmarks)")
+    today: date | None = Field(
+        None, description="Date the mailbox is seeded for (default: today); pins it in tests"
+    )
     hostile: bool = Field(False, description="Add the hostile shipments (traversal names, zip bombs, ...)")
     large_document_bytes: int | None = Field(
         None, ge=1, description="Add one shipment with a document this big"
