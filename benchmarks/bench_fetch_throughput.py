@@ -15,11 +15,17 @@ For every worker count (default: the library default 3, and 1), in this one run:
    keep-alive ``requests.Session``, with a ``ThreadPoolExecutor`` of the same ``w`` workers,
    each body read fully. No parsing beyond regexes for the token and the IDs, no files.
 
-ratio = fetch / replay for the same worker count; goal (issue 3): <= 1.3. Before any timing,
-a small warm-up fetch parses the WSDLs and imports everything (one-time per process costs).
-If a ratio is above the goal (or with ``--profile always``), a further fetch with
-``workers=1`` runs under cProfile (one thread, so the profile holds all client work) and the
-top hotspots are printed with file:line and written next to the JSON in ``benchmarks/results/``.
+ratio = fetch / replay for the same worker count; goal (issue 3): <= 1.3. With ``--repeat``
+the runs alternate which contender goes first and the medians are compared. Each run also
+records this process's CPU time (``time.process_time``: client side only, the sandbox is
+another process) and the 1-minute load average, since other work on the machine skews wall
+times. Before any timing, a small warm-up fetch parses the WSDLs and imports everything
+(one-time per-process costs).
+
+If a ratio is above the goal (or with ``--profile always``), further fetches with ``workers=1``
+run under cProfile (one thread, so the profile holds all client work; tables with file:line,
+``.prof`` file) and pyinstrument if installed (wall-time call tree, ``.txt`` file), both
+written to ``benchmarks/results/``.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from bipro_ruv.transfer._files import move_unique, safe_filename
 from bipro_ruv.transfer._parse import parse_list_reply, response_element
 from bipro_ruv.transfer.categories import category_label, matches_category, validate_category_filter
 from bipro_ruv.transfer.fetch import Fetcher
+from bipro_ruv.transfer.journal import JournalDocument
 from bipro_ruv.transfer.models import Document, FetchEvent, FetchReport, Shipment
 from bipro_ruv.vsnr import Vsnr
 
@@ -251,25 +252,23 @@ class Client:
                 )
                 final = move_unique(doc.path, target, name, taken)
                 taken.append(final.name)
-                documents.append(
-                    Document(
-                        shipment_id=shipment_id,
-                        seq=doc.seq,
-                        path=final,
-                        file_name=final.name,
-                        original_name=doc.original_name,
-                        content_type=doc.content_type,
-                        document_type=doc.document_type,
-                        description=doc.description,
-                        size=doc.size,
-                        sha256=doc.sha256,
-                        vsnr=Vsnr.try_parse(doc.vsnr),
-                        vsnr_raw=doc.vsnr,
-                        vu_number=doc.vu_number or self.profile.vu_number,
-                        checksum_verified=doc.checksum_verified,
-                        archive_name=doc.archive_name,
-                    )
+                row = JournalDocument(
+                    profile=self.profile.key,
+                    shipment_id=shipment_id,
+                    seq=doc.seq,
+                    path=final.name,
+                    original_name=doc.original_name,
+                    content_type=doc.content_type,
+                    document_type=doc.document_type,
+                    vsnr=doc.vsnr,
+                    vu_number=doc.vu_number or self.vu_number,
+                    description=doc.description,
+                    size=doc.size,
+                    sha256=doc.sha256,
+                    checksum_verified=doc.checksum_verified,
+                    archive_name=doc.archive_name,
                 )
+                documents.append(row.to_document(target))
         return downloaded.shipment, documents
 
     def acknowledge_shipment(self, shipment_id: str) -> Status:

@@ -225,21 +225,4 @@ def _check_vu_number(vu_number: str) -> str:
 def _from_journal(row: JournalDocument, inbox: str | Path | None) -> Document:
     if inbox is None:
         raise TypeError("journal rows hold paths relative to the inbox: pass inbox=")
-    path = Path(inbox) / row.path
-    return Document(
-        shipment_id=row.shipment_id,
-        seq=row.seq,
-        path=path,
-        file_name=path.name,
-        original_name=row.original_name,
-        content_type=row.content_type,
-        document_type=row.document_type,
-        description=row.description,
-        size=row.size,
-        sha256=row.sha256,
-        vsnr=Vsnr.try_parse(row.vsnr),
-        vsnr_raw=row.vsnr,
-        vu_number=row.vu_number,
-        checksum_verified=row.checksum_verified,
-        archive_name=row.archive_name,
-    )
+    return row.to_document(Path(inbox))

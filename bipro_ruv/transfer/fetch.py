@@ -31,7 +31,6 @@ from bipro_ruv.transfer._files import atomic_move, ensure_inside, fsync_director
 from bipro_ruv.transfer.categories import matches_category
 from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentState
 from bipro_ruv.transfer.models import (
-    Document,
     FetchEvent,
     FetchEventKind,
     FetchReport,
@@ -39,7 +38,6 @@ from bipro_ruv.transfer.models import (
     Shipment,
     ShipmentResult,
 )
-from bipro_ruv.vsnr import Vsnr
 
 __all__ = ["STATE_DIR", "Fetcher", "TransferApi", "journal_path"]
 
@@ -305,7 +303,7 @@ class Fetcher:
     def _acknowledge(self, shipment_id: str, *, recovered: bool) -> ShipmentResult:
         journal = self._journal()
         record = journal.shipment(self.profile, shipment_id)
-        documents = tuple(self._document(doc) for doc in journal.documents(self.profile, shipment_id))
+        documents = tuple(doc.to_document(self.inbox) for doc in journal.documents(self.profile, shipment_id))
         base: dict[str, Any] = {
             "shipment_id": shipment_id,
             "category": record.category if record else None,
@@ -338,24 +336,4 @@ class Fetcher:
             error=f"stored, not acknowledged: {exc}",
             error_type=type(exc).__name__,
             **base,
-        )
-
-    def _document(self, doc: JournalDocument) -> Document:
-        path = self.inbox / doc.path
-        return Document(
-            shipment_id=doc.shipment_id,
-            seq=doc.seq,
-            path=path,
-            file_name=path.name,
-            original_name=doc.original_name,
-            content_type=doc.content_type,
-            document_type=doc.document_type,
-            description=doc.description,
-            size=doc.size,
-            sha256=doc.sha256,
-            vsnr=Vsnr.try_parse(doc.vsnr),
-            vsnr_raw=doc.vsnr,
-            vu_number=doc.vu_number,
-            checksum_verified=doc.checksum_verified,
-            archive_name=doc.archive_name,
         )

@@ -28,6 +28,9 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
+from bipro_ruv.transfer.models import Document
+from bipro_ruv.vsnr import Vsnr
+
 __all__ = ["Journal", "JournalDocument", "JournalShipment", "ShipmentState"]
 
 SCHEMA_VERSION = 1
@@ -99,6 +102,27 @@ class JournalDocument:
     sha256: str
     checksum_verified: bool | None
     archive_name: str | None
+
+    def to_document(self, inbox: Path) -> Document:
+        """The public :class:`Document` of this row; ``inbox`` is what ``path`` is relative to."""
+        path = inbox / self.path
+        return Document(
+            shipment_id=self.shipment_id,
+            seq=self.seq,
+            path=path,
+            file_name=path.name,
+            original_name=self.original_name,
+            content_type=self.content_type,
+            document_type=self.document_type,
+            description=self.description,
+            size=self.size,
+            sha256=self.sha256,
+            vsnr=Vsnr.try_parse(self.vsnr),
+            vsnr_raw=self.vsnr,
+            vu_number=self.vu_number,
+            checksum_verified=self.checksum_verified,
+            archive_name=self.archive_name,
+        )
 
 
 @dataclass(frozen=True)
