@@ -223,7 +223,7 @@ def _move_no_clobber(src: Path, dest: Path) -> None:
     os.unlink(src)
 
 
-def atomic_move(src: Path, dest: Path, *, overwrite: bool = False) -> None:
+def atomic_move(src: Path, dest: Path, *, overwrite: bool = False, sync_dir: bool = True) -> None:
     """Give the finished file ``src`` its final name ``dest`` atomically and durably.
 
     ``src`` must already be flushed and fsync'ed and live on the same file system
@@ -238,7 +238,8 @@ def atomic_move(src: Path, dest: Path, *, overwrite: bool = False) -> None:
             _move_no_clobber(src, dest)
         except FileExistsError as exc:
             raise DocumentError(f"{dest} already exists; not overwriting it") from exc
-    fsync_directory(dest.parent)
+    if sync_dir:
+        fsync_directory(dest.parent)
 
 
 def move_unique(src: Path, directory: Path, name: str, taken: Iterable[str] = ()) -> Path:

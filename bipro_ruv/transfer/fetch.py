@@ -259,8 +259,9 @@ class Fetcher:
             else:
                 directory = self._choose_directory(sid)
             ensure_inside(self.inbox, directory)
-            directory.mkdir(exist_ok=True)
-            fsync_directory(self.inbox)
+            if not directory.is_dir():
+                directory.mkdir()
+                fsync_directory(self.inbox)  # the new folder's entry must survive a power loss
             chosen: list[str] = []
             entries: list[JournalDocument] = []
             for doc in downloaded.documents:
@@ -297,8 +298,9 @@ class Fetcher:
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
         for doc, entry in zip(downloaded.documents, entries, strict=True):
             final = ensure_inside(self.inbox, self.inbox / entry.path)
-            atomic_move(doc.path, final, overwrite=True)
+            atomic_move(doc.path, final, overwrite=True, sync_dir=False)
             self._emit(FetchEventKind.FILE_STORED, sid)
+        fsync_directory(directory)  # every rename above is durable before "stored" is recorded
 
     def _acknowledge(self, shipment_id: str, *, recovered: bool) -> ShipmentResult:
         journal = self._journal()

@@ -170,15 +170,26 @@ class Journal:
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction. ``durable=False`` skips the fsync of the commit (WAL,
+        ``synchronous=NORMAL``): it survives a crash of the process, and a power loss
+        can only take it back to the previous durable state. Used for bookkeeping
+        whose loss is harmless (attempt counters, errors, "acknowledged", which a
+        rerun re-establishes); the plan and "stored" states are always durable."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:
+                if not durable:
+                    self._db.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -240,7 +251,7 @@ class Journal:
         created_at_raw: str | None,
     ) -> JournalShipment:
         """Record that ``shipment_id`` is being downloaded (keeps a later state untouched)."""
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             db.execute(
                 "INSERT INTO shipments (profile, shipment_id, vu_number, category, category_label,"
                 " created_at_raw, state, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -312,12 +323,14 @@ class Journal:
             self._set_state(db, profile, shipment_id, ShipmentState.STORED, stored_at=_now())
 
     def mark_acknowledged(self, profile: str, shipment_id: str) -> None:
-        with self._transaction() as db:
+        # Not fsync'ed: if a power loss takes it back, the next run acknowledges the
+        # "stored" shipment again and the server answers OK or 04003 (unknown).
+        with self._transaction(durable=False) as db:
             self._set_state(db, profile, shipment_id, ShipmentState.ACKNOWLEDGED, acknowledged_at=_now())
 
     def mark_failed(self, profile: str, shipment_id: str, error: str) -> None:
         """Remember the error; a shipment that was never stored will be downloaded again next run."""
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             db.execute(
                 "UPDATE shipments SET error = ?, state = CASE WHEN state IN (?, ?) THEN ? ELSE state END"
                 " WHERE profile = ? AND shipment_id = ?",

@@ -115,7 +115,7 @@ class FetchEventKind(str, Enum):
     DOWNLOADING = "downloading"
     BYTES = "bytes"  # count = bytes received in this chunk
     PLANNED = "planned"  # journal holds the documents' final paths
-    FILE_STORED = "file_stored"  # one document moved into place durably
+    FILE_STORED = "file_stored"  # one document renamed into place (its folder is fsync'ed after the last)
     STORED = "stored"  # journal: all documents durable
     ACKNOWLEDGED = "acknowledged"  # the server confirmed; journal not yet updated
     DONE = "done"  # journal: acknowledged (or stored, in a dry run)
