@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bipro_ruv.sandbox import Sandbox
 
@@ -36,6 +37,8 @@ def test_demo_lists_the_sandbox_shipments() -> None:
     assert result.returncode == 0, result.stderr
     assert "Offene Lieferungen" in result.stdout
     assert "Logged in" in result.stdout
+    assert "Dokumente nach Vertrag" in result.stdout
+    assert "Open shipments left: 0." in result.stdout
 
 
 def test_login_prints_expiry_but_never_the_token(sandbox: Sandbox) -> None:
@@ -102,3 +105,57 @@ def test_sandbox_command_prints_url_and_credentials_and_serves() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_fetch_stores_and_summarizes(sandbox: Sandbox, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    result = run(
+        "fetch",
+        "--inbox",
+        str(inbox),
+        "--base-url",
+        sandbox.base_url,
+        "-u",
+        sandbox.username,
+        env={"BIPRO_RUV_PASSWORD": sandbox.password},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Summary: {len(sandbox.shipments())} acknowledged" in result.stdout
+    assert sandbox.open_shipment_ids() == []
+    assert any(inbox.rglob("*.pdf"))
+
+
+def test_fetch_dry_run_and_category(sandbox: Sandbox, tmp_path: Path) -> None:
+    result = run(
+        "fetch",
+        "--inbox",
+        str(tmp_path),
+        "--no-ack",
+        "--category",
+        "999",
+        "--base-url",
+        sandbox.base_url,
+        "-u",
+        sandbox.username,
+        env={"BIPRO_RUV_PASSWORD": sandbox.password},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stored" in result.stdout
+    assert sandbox.stats.acknowledged == []
+
+
+def test_fetch_with_failures_exits_1_and_lists_them(make_sandbox: Any, tmp_path: Path) -> None:
+    sb = make_sandbox(hostile=True, mailbox="empty")
+    result = run(
+        "fetch",
+        "--inbox",
+        str(tmp_path),
+        "--base-url",
+        sb.base_url,
+        "-u",
+        sb.username,
+        env={"BIPRO_RUV_PASSWORD": sb.password, "COLUMNS": "250"},
+    )
+    assert result.returncode == 1
+    assert "Nicht erledigt" in result.stdout
+    assert "HOSTILE-ZIPBOMB" in result.stdout
