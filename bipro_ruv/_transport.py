@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -133,10 +134,16 @@ class HttpTransport(Transport):
         self._close_session = own_session
         self.timeouts = timeouts
         self.allow_insecure_http = allow_insecure_http
-        # Passed with every request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
-        # override a session-level ``verify``, which would silently replace our CA.
+        # requests would consult the environment (proxies, CA bundle, ~/.netrc) on every
+        # request - a measurable cost per call, and ~/.netrc could add credentials we
+        # never chose. Proxies and the CA bundle are read here, once; netrc never.
+        self.session.trust_env = False
+        if verify is True:
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        # Passed with every request, so nothing can replace the CA the caller chose.
         self.verify: bool | str = str(verify) if isinstance(verify, Path) else verify
         self.session.verify = self.verify
+        self._proxies: dict[str, dict[str, str]] = {}
         self.session.headers["User-Agent"] = USER_AGENT
         # zeep mounts a file:// adapter for local WSDLs; our WSDLs are read by path,
         # so nothing needs URL-based loading at all.
@@ -158,6 +165,10 @@ class HttpTransport(Transport):
     ) -> requests.Response:
         """POST ``message``; map network failures and unreadable statuses to our errors."""
         check_url(address, allow_insecure_http=self.allow_insecure_http)
+        proxies = self._proxies.get(address)
+        if proxies is None:
+            # HTTPS_PROXY / NO_PROXY as requests reads them, once per endpoint.
+            proxies = self._proxies[address] = requests.utils.get_environ_proxies(address)
         started = time.monotonic()
         try:
             response = self.session.post(
@@ -167,6 +178,7 @@ class HttpTransport(Transport):
                 timeout=self.timeouts.as_tuple(),
                 stream=stream,
                 verify=self.verify,
+                proxies=proxies,
             )
         except requests.Timeout as exc:
             raise RequestTimeout(f"no answer from {_host(address)} within the timeout ({exc})") from exc

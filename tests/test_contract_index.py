@@ -14,7 +14,7 @@ from bipro_ruv.contracts import ContractIndex
 from bipro_ruv.migration import CondorMigration, MatchRule
 from bipro_ruv.sandbox import Sandbox
 from bipro_ruv.transfer.fetch import journal_path
-from bipro_ruv.transfer.journal import Journal, JournalDocument
+from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentInfo
 from bipro_ruv.transfer.models import Document, FetchReport
 from bipro_ruv.vsnr import InvalidVsnr, Vsnr
 
@@ -253,10 +253,9 @@ def _journal_row(seq: int, vsnr: str) -> JournalDocument:
 def test_from_journal_leaves_out_shipments_whose_files_are_not_stored_yet(tmp_path: Path) -> None:
     with Journal(journal_path(tmp_path)) as journal:
         for seq, vsnr in enumerate(["30418820375", "10330178864"]):
-            journal.begin(
-                "ruv", f"S{seq}", vu_number="5438", category=None, category_label=None, created_at_raw=None
+            journal.plan(
+                "ruv", f"S{seq}", ShipmentInfo(vu_number="5438"), f"S{seq}", [_journal_row(seq, vsnr)]
             )
-            journal.plan("ruv", f"S{seq}", f"S{seq}", [_journal_row(seq, vsnr)])
         journal.mark_stored("ruv", "S0")
     index = ContractIndex.from_journal(tmp_path)
     assert [(entry.vsnr, [doc.path for doc in entry.documents]) for entry in index] == [

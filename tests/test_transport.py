@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bipro_ruv import Client, ConfigurationError, InsecureTransportError, Timeouts
+from bipro_ruv import Client, ConfigurationError, InsecureTransportError, Timeouts, TransportError
 from bipro_ruv._transport import HttpTransport, check_url, parse_retry_after
+from bipro_ruv.sandbox import Sandbox
 
 
 @pytest.mark.parametrize(
@@ -70,3 +71,20 @@ def test_schema_loading_never_uses_the_network() -> None:
 )
 def test_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected
+
+
+def test_proxy_settings_from_the_environment_are_honoured(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Port 9 on loopback refuses connections: a request that goes through the proxy fails.
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with (
+        Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client,
+        pytest.raises(TransportError),
+    ):
+        client.login()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client:
+        assert client.login().lifetime_s > 0

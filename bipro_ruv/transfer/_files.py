@@ -28,7 +28,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -162,19 +162,29 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def unique_path(directory: Path, name: str, taken: Iterable[str] = ()) -> Path:
+def fold_names(names: Iterable[str]) -> set[str]:
+    """The comparison keys :func:`unique_path` uses, for its ``existing`` argument."""
+    return {_fold(entry) for entry in names}
+
+
+def unique_path(
+    directory: Path, name: str, taken: Iterable[str] = (), *, existing: Collection[str] | None = None
+) -> Path:
     """``directory / name``, or ``name (2).ext``, ``name (3).ext``... if that is in use.
 
     In use means present in ``directory`` or in ``taken`` (names reserved by the caller
     but not yet written), compared case-insensitively because Windows and macOS file
     systems are. ``name`` must be a single component, e.g. from :func:`safe_filename`.
+    A caller that keeps track of a large directory passes its :func:`fold_names` as
+    ``existing`` instead of having it listed on every call.
     """
     if name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name:
         raise ValueError(f"not a single file name component: {name!r}")
-    in_use = {_fold(entry) for entry in os.listdir(directory)} | {_fold(entry) for entry in taken}
+    present = fold_names(os.listdir(directory)) if existing is None else existing
+    reserved = fold_names(taken)
     stem, ext = _split_ext(name)
     candidate, counter = name, 1
-    while _fold(candidate) in in_use:
+    while _fold(candidate) in present or _fold(candidate) in reserved:
         counter += 1
         candidate = f"{stem} ({counter}){ext}"
     return directory / candidate

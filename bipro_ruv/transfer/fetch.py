@@ -25,12 +25,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, ServiceError
+from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, DocumentError, ServiceError
 from bipro_ruv.transfer._download import DownloadedShipment, sha256_file
-from bipro_ruv.transfer._files import atomic_move, ensure_inside, fsync_directory, safe_filename, unique_path
+from bipro_ruv.transfer._files import (
+    atomic_move,
+    ensure_inside,
+    fold_names,
+    fsync_directory,
+    safe_filename,
+    unique_path,
+)
 from bipro_ruv.transfer.categories import matches_category
-from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentState
+from bipro_ruv.transfer.journal import Journal, JournalDocument, JournalShipment, ShipmentInfo, ShipmentState
 from bipro_ruv.transfer.models import (
+    Document,
     FetchEvent,
     FetchEventKind,
     FetchReport,
@@ -51,6 +59,15 @@ _ACK_UNKNOWN = "04003"
 
 def journal_path(inbox: Path) -> Path:
     return inbox / STATE_DIR / "journal.sqlite3"
+
+
+def _empty(folder: Path) -> None:
+    """Remove what a shipment left in a spool folder (partial or unpacked files)."""
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            Path(entry.path).unlink(missing_ok=True)
 
 
 class TransferApi(Protocol):
@@ -128,6 +145,9 @@ class Fetcher:
         self.profile = api.profile_key
         self.journal: Journal | None = None
         self.spool_root = self.inbox / STATE_DIR / "spool"
+        self._thread = threading.local()
+        #: Folded names in the inbox: listed once per run, not once per shipment.
+        self._inbox_names: set[str] = set()
 
     # -- events -------------------------------------------------------------------
 
@@ -151,6 +171,7 @@ class Fetcher:
             # still in the mailbox or already stored): start from an empty spool.
             shutil.rmtree(self.spool_root, ignore_errors=True)
             self.spool_root.mkdir()
+            self._inbox_names = fold_names(os.listdir(self.inbox))
             if self.acknowledge:
                 for pending in journal.shipments(self.profile, ShipmentState.STORED):
                     results.append(self._acknowledge(pending.shipment_id, recovered=True))
@@ -184,37 +205,37 @@ class Fetcher:
     def _process(self, shipment: Shipment) -> ShipmentResult:
         journal = self._journal()
         sid = shipment.id
-        known = journal.shipment(self.profile, sid)
-        if known is not None and known.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED):
-            # Stored earlier (dry run, or the acknowledgement was lost): never download again.
-            return self._acknowledge(sid, recovered=True)
-        journal.begin(
-            self.profile,
-            sid,
+        info = ShipmentInfo(
             vu_number=self.api.vu_number,
             category=shipment.category,
             category_label=shipment.category_label,
             created_at_raw=shipment.created_at_raw,
         )
-        planned = journal.documents(self.profile, sid)
-        if planned and self._all_present(planned):
-            journal.mark_stored(self.profile, sid)
-            self._emit(FetchEventKind.STORED, sid)
-            return self._acknowledge(sid, recovered=True)
+        known = journal.shipment(self.profile, sid)
+        planned: list[JournalDocument] = []
+        if known is not None:
+            if known.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED):
+                # Stored earlier (dry run, or the acknowledgement was lost): never download again.
+                return self._acknowledge(sid, recovered=True)
+            planned = journal.documents(self.profile, sid)
+            if planned and self._all_present(planned):
+                journal.mark_stored(self.profile, sid)
+                self._emit(FetchEventKind.STORED, sid)
+                return self._acknowledge(sid, recovered=True)
         self._emit(FetchEventKind.DOWNLOADING, sid)
-        spool = Path(tempfile.mkdtemp(dir=self.spool_root, prefix="s-"))
+        spool = self._spool()
         try:
             downloaded = self.api.download_to_spool(
                 sid, spool, lambda count: self._emit(FetchEventKind.BYTES, sid, count)
             )
-            self._place(shipment, downloaded, planned)
+            entries = self._place(shipment, info, known, downloaded, planned)
             journal.mark_stored(self.profile, sid)
             self._emit(FetchEventKind.STORED, sid)
         except AuthenticationError:
             raise
         except (BiproError, OSError) as exc:
             log.warning("shipment %s not stored: %s", sid, exc)
-            journal.mark_failed(self.profile, sid, f"{type(exc).__name__}: {exc}")
+            journal.mark_failed(self.profile, sid, info, f"{type(exc).__name__}: {exc}")
             self._emit(FetchEventKind.FAILED, sid, message=str(exc))
             return ShipmentResult(
                 shipment_id=sid,
@@ -225,8 +246,17 @@ class Fetcher:
                 error_type=type(exc).__name__,
             )
         finally:
-            shutil.rmtree(spool, ignore_errors=True)
-        return self._acknowledge(sid, recovered=False)
+            _empty(spool)
+        documents = tuple(entry.to_document(self.inbox) for entry in entries)
+        return self._acknowledge(sid, recovered=False, category=shipment.category, documents=documents)
+
+    def _spool(self) -> Path:
+        """This worker thread's spool folder (emptied after every shipment)."""
+        spool: Path | None = getattr(self._thread, "spool", None)
+        if spool is None:
+            spool = Path(tempfile.mkdtemp(dir=self.spool_root, prefix="w-"))
+            self._thread.spool = spool
+        return spool
 
     def _all_present(self, planned: Iterable[JournalDocument]) -> bool:
         for doc in planned:
@@ -240,18 +270,22 @@ class Fetcher:
         name = safe_filename(shipment_id, fallback_stem="lieferung")
         taken: set[str] = set()
         while True:
-            candidate = unique_path(self.inbox, name, taken)
+            candidate = unique_path(self.inbox, name, taken, existing=self._inbox_names)
             if not journal.directory_taken(candidate.name):
                 return candidate
             taken.add(candidate.name)
 
     def _place(
-        self, shipment: Shipment, downloaded: DownloadedShipment, planned: list[JournalDocument]
-    ) -> None:
+        self,
+        shipment: Shipment,
+        info: ShipmentInfo,
+        record: JournalShipment | None,
+        downloaded: DownloadedShipment,
+        planned: list[JournalDocument],
+    ) -> list[JournalDocument]:
         """Record the final paths, then move every spooled file into place durably."""
         journal = self._journal()
         sid = shipment.id
-        record = journal.shipment(self.profile, sid)
         reuse = bool(planned) and len(planned) == len(downloaded.documents) and record is not None
         with journal.locked():
             if reuse and record is not None and record.directory:
@@ -261,6 +295,7 @@ class Fetcher:
             ensure_inside(self.inbox, directory)
             if not directory.is_dir():
                 directory.mkdir()
+                self._inbox_names |= fold_names([directory.name])
                 fsync_directory(self.inbox)  # the new folder's entry must survive a power loss
             chosen: list[str] = []
             entries: list[JournalDocument] = []
@@ -294,23 +329,34 @@ class Fetcher:
                         archive_name=doc.archive_name,
                     )
                 )
-            journal.plan(self.profile, sid, directory.relative_to(self.inbox).as_posix(), entries)
+            journal.plan(self.profile, sid, info, directory.relative_to(self.inbox).as_posix(), entries)
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
         for doc, entry in zip(downloaded.documents, entries, strict=True):
-            final = ensure_inside(self.inbox, self.inbox / entry.path)
+            final = self.inbox / entry.path
+            # The folder was checked above; a file name is one safe component in it.
+            if final.parent != directory:
+                raise DocumentError(f"refusing to write {final}: not in {directory}")
             atomic_move(doc.path, final, overwrite=True, sync_dir=False)
             self._emit(FetchEventKind.FILE_STORED, sid)
         fsync_directory(directory)  # every rename above is durable before "stored" is recorded
+        return entries
 
-    def _acknowledge(self, shipment_id: str, *, recovered: bool) -> ShipmentResult:
+    def _acknowledge(
+        self,
+        shipment_id: str,
+        *,
+        recovered: bool,
+        category: str | None = None,
+        documents: tuple[Document, ...] | None = None,
+    ) -> ShipmentResult:
         journal = self._journal()
-        record = journal.shipment(self.profile, shipment_id)
-        documents = tuple(doc.to_document(self.inbox) for doc in journal.documents(self.profile, shipment_id))
-        base: dict[str, Any] = {
-            "shipment_id": shipment_id,
-            "category": record.category if record else None,
-            "documents": documents,
-        }
+        if documents is None:
+            record = journal.shipment(self.profile, shipment_id)
+            category = record.category if record else None
+            documents = tuple(
+                doc.to_document(self.inbox) for doc in journal.documents(self.profile, shipment_id)
+            )
+        base: dict[str, Any] = {"shipment_id": shipment_id, "category": category, "documents": documents}
         if not self.acknowledge:
             self._emit(FetchEventKind.DONE, shipment_id)
             return ShipmentResult(outcome=Outcome.STORED, **base)

@@ -3,11 +3,12 @@
 R+V delivers documents through the TransferService *instead of* by post, and a
 shipment that was acknowledged is gone from the mailbox. So the order is fixed:
 
-1. ``downloading``  - the shipment is known, its documents are being downloaded to the spool;
+1. (download to the spool: nothing recorded yet, the shipment is still in the mailbox);
 2. ``storing``      - every document has its final path and sha256 recorded (one transaction);
    then each file is moved into place atomically (temp file, fsync, rename, fsync dir);
 3. ``stored``       - all files are durable; only now may the shipment be acknowledged;
 4. ``acknowledged`` - the server confirmed the acknowledgement.
+``failed`` records the last error of a shipment that was not stored.
 
 A crash anywhere leaves a state from which a rerun continues without losing or
 duplicating a document: ``stored`` shipments are acknowledged without downloading
@@ -31,7 +32,7 @@ from pathlib import Path
 from bipro_ruv.transfer.models import Document
 from bipro_ruv.vsnr import Vsnr
 
-__all__ = ["Journal", "JournalDocument", "JournalShipment", "ShipmentState"]
+__all__ = ["Journal", "JournalDocument", "JournalShipment", "ShipmentInfo", "ShipmentState"]
 
 SCHEMA_VERSION = 1
 
@@ -77,11 +78,20 @@ CREATE INDEX IF NOT EXISTS documents_vsnr ON documents (vsnr);
 
 
 class ShipmentState(str, Enum):
-    DOWNLOADING = "downloading"
     STORING = "storing"
     STORED = "stored"
     ACKNOWLEDGED = "acknowledged"
     FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ShipmentInfo:
+    """What the journal keeps about a shipment besides its state (from listShipments)."""
+
+    vu_number: str | None = None
+    category: str | None = None
+    category_label: str | None = None
+    created_at_raw: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,51 +250,49 @@ class Journal:
 
     # -- state changes -------------------------------------------------------------
 
-    def begin(
+    @staticmethod
+    def _upsert(
+        db: sqlite3.Connection,
+        profile: str,
+        shipment_id: str,
+        info: ShipmentInfo,
+        state: ShipmentState,
+        error: str | None = None,
+    ) -> None:
+        """Insert the shipment, or update it; a stored or acknowledged state is never taken back."""
+        db.execute(
+            "INSERT INTO shipments (profile, shipment_id, vu_number, category, category_label,"
+            " created_at_raw, state, attempts, error, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+            " ON CONFLICT (profile, shipment_id) DO UPDATE SET attempts = attempts + 1,"
+            " error = excluded.error, state = CASE WHEN state IN (?, ?) THEN state ELSE excluded.state END",
+            (
+                profile,
+                shipment_id,
+                info.vu_number,
+                info.category,
+                info.category_label,
+                info.created_at_raw,
+                state.value,
+                error,
+                _now(),
+                ShipmentState.STORED.value,
+                ShipmentState.ACKNOWLEDGED.value,
+            ),
+        )
+
+    def plan(
         self,
         profile: str,
         shipment_id: str,
-        *,
-        vu_number: str | None,
-        category: str | None,
-        category_label: str | None,
-        created_at_raw: str | None,
-    ) -> JournalShipment:
-        """Record that ``shipment_id`` is being downloaded (keeps a later state untouched)."""
-        with self._transaction(durable=False) as db:
-            db.execute(
-                "INSERT INTO shipments (profile, shipment_id, vu_number, category, category_label,"
-                " created_at_raw, state, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (profile, shipment_id) DO NOTHING",
-                (
-                    profile,
-                    shipment_id,
-                    vu_number,
-                    category,
-                    category_label,
-                    created_at_raw,
-                    ShipmentState.DOWNLOADING.value,
-                    _now(),
-                ),
-            )
-            db.execute(
-                "UPDATE shipments SET attempts = attempts + 1, error = NULL,"
-                " state = CASE WHEN state = ? THEN ? ELSE state END"
-                " WHERE profile = ? AND shipment_id = ?",
-                (ShipmentState.FAILED.value, ShipmentState.DOWNLOADING.value, profile, shipment_id),
-            )
-        record = self.shipment(profile, shipment_id)
-        assert record is not None
-        return record
-
-    def plan(
-        self, profile: str, shipment_id: str, directory: str, documents: Sequence[JournalDocument]
+        info: ShipmentInfo,
+        directory: str,
+        documents: Sequence[JournalDocument],
     ) -> None:
-        """Record the shipment's folder and every document's final path and hash; state ``storing``.
-
-        Replaces an older plan of the same shipment.
+        """Record the shipment, its folder and every document's final path and hash, in
+        one durable transaction; state ``storing``. Replaces an older plan of the shipment.
         """
         with self._transaction() as db:
+            self._upsert(db, profile, shipment_id, info, ShipmentState.STORING)
             db.execute(
                 "UPDATE shipments SET directory = ?, directory_key = ? WHERE profile = ? AND shipment_id = ?",
                 (directory, path_key(directory), profile, shipment_id),
@@ -316,7 +324,6 @@ class Journal:
                     for doc in documents
                 ],
             )
-            self._set_state(db, profile, shipment_id, ShipmentState.STORING)
 
     def mark_stored(self, profile: str, shipment_id: str) -> None:
         with self._transaction() as db:
@@ -328,21 +335,10 @@ class Journal:
         with self._transaction(durable=False) as db:
             self._set_state(db, profile, shipment_id, ShipmentState.ACKNOWLEDGED, acknowledged_at=_now())
 
-    def mark_failed(self, profile: str, shipment_id: str, error: str) -> None:
+    def mark_failed(self, profile: str, shipment_id: str, info: ShipmentInfo, error: str) -> None:
         """Remember the error; a shipment that was never stored will be downloaded again next run."""
         with self._transaction(durable=False) as db:
-            db.execute(
-                "UPDATE shipments SET error = ?, state = CASE WHEN state IN (?, ?) THEN ? ELSE state END"
-                " WHERE profile = ? AND shipment_id = ?",
-                (
-                    error,
-                    ShipmentState.DOWNLOADING.value,
-                    ShipmentState.STORING.value,
-                    ShipmentState.FAILED.value,
-                    profile,
-                    shipment_id,
-                ),
-            )
+            self._upsert(db, profile, shipment_id, info, ShipmentState.FAILED, error)
 
     @staticmethod
     def _set_state(
