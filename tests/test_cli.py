@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from bipro_ruv.sandbox import Sandbox
-
-
-def _script() -> str:
-    beside_python = Path(sys.executable).parent / "bipro-ruv"
-    found = str(beside_python) if beside_python.is_file() else shutil.which("bipro-ruv")
-    assert found, "bipro-ruv console script is not installed (pip install -e '.[test]')"
-    return found
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    script = _script()
-    return subprocess.run(
-        [script, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "160", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+from tests._cli import run, script
 
 
 def test_demo_lists_the_sandbox_shipments() -> None:
@@ -71,7 +51,7 @@ def test_version() -> None:
     assert "bipro-ruv" in result.stdout
 
 
-def test_module_entry_point_matches_script() -> None:
+def test_module_entry_point_matchesscript() -> None:
     result = subprocess.run(
         [sys.executable, "-c", "from bipro_ruv.cli import main; main(['--help'])"],
         capture_output=True,
@@ -87,7 +67,7 @@ def test_sandbox_command_prints_url_and_credentials_and_serves() -> None:
     from bipro_ruv import Client
 
     process = subprocess.Popen(
-        [_script(), "sandbox", "--port", "0"],
+        [script(), "sandbox", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

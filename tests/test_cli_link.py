@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from bipro_ruv.sandbox import Sandbox
-
-
-def _script() -> str:
-    beside_python = Path(sys.executable).parent / "bipro-ruv"
-    found = str(beside_python) if beside_python.is_file() else shutil.which("bipro-ruv")
-    assert found, "bipro-ruv console script is not installed (pip install -e '.[test]')"
-    return found
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    # No credentials and no terminal unless a test gives them: a prompt would end the run.
-    base = {key: value for key, value in os.environ.items() if not key.startswith(("BIPRO_RUV_", "BROWSER"))}
-    return subprocess.run(
-        [_script(), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, "COLUMNS": "200", **(env or {})},
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+from tests._cli import run
 
 
 @pytest.mark.parametrize(
