@@ -41,7 +41,7 @@ from bipro_ruv.errors import (
 )
 from bipro_ruv.models import Meldung, Status
 from bipro_ruv.profiles import ServiceEndpoint, SoapActionStyle
-from bipro_ruv.transfer._mtom import parse_multipart
+from bipro_ruv.transfer._mtom import MultipartReply, parse_multipart
 
 __all__ = [
     "AUTH_REJECTED_CODES",
@@ -51,6 +51,7 @@ __all__ = [
     "ServiceKind",
     "SoapEndpoint",
     "error_for_status",
+    "multipart_root_xml",
     "parse_fault",
     "parse_status",
     "read_envelope",
@@ -186,8 +187,22 @@ class SoapEndpoint:
 def _multipart_root(content_type: str, data: bytes) -> bytes:
     """Root part of a small multipart reply held in memory (not getShipment)."""
     with tempfile.TemporaryDirectory(prefix="bipro-ruv-") as spool:
-        reply = parse_multipart(content_type, [data], Path(spool))
-        return reply.root
+        return multipart_root_xml(parse_multipart(content_type, [data], Path(spool)))
+
+
+def multipart_root_xml(reply: MultipartReply) -> bytes:
+    """The root part as XML lxml reads right: a part sent in another charset (e.g.
+    iso-8859-1, named only in its MIME header) without an XML declaration is re-encoded."""
+    root, charset = reply.root, reply.root_charset
+    if not charset or charset.lower().replace("_", "-") in ("utf-8", "utf8"):
+        return root
+    head = root[:200].lstrip()
+    if head.startswith(b"<?xml") and b"encoding" in head.split(b"?>", 1)[0]:
+        return root  # the XML declaration names the encoding; lxml honours it
+    try:
+        return root.decode(charset).encode("utf-8")
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"multipart root part is not valid {charset}: {exc}") from exc
 
 
 def read_envelope(

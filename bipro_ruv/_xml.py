@@ -40,8 +40,6 @@ NS = {
     "xop": "http://www.w3.org/2004/08/xop/include",
 }
 
-_MAX_DEPTH_NOTE = "lxml's default limits (huge_tree=False) cap nesting depth and text node size"
-
 
 def _parser() -> etree.XMLParser:
     # A fresh parser per call: lxml parsers are not thread-safe to share.

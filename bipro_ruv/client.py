@@ -42,11 +42,10 @@ from bipro_ruv.models import Status
 from bipro_ruv.profiles import InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
 from bipro_ruv.transfer._download import DownloadedShipment, download_shipment
-from bipro_ruv.transfer._files import move_unique, safe_filename
+from bipro_ruv.transfer._files import move_unique
 from bipro_ruv.transfer._parse import parse_list_reply, response_element
 from bipro_ruv.transfer.categories import category_label, matches_category, validate_category_filter
 from bipro_ruv.transfer.fetch import Fetcher
-from bipro_ruv.transfer.journal import JournalDocument
 from bipro_ruv.transfer.models import Document, FetchEvent, FetchReport, Shipment
 from bipro_ruv.vsnr import Vsnr
 
@@ -245,29 +244,9 @@ class Client:
             documents = []
             taken: list[str] = []
             for doc in downloaded.documents:
-                name = safe_filename(
-                    doc.original_name,
-                    content_type=doc.content_type,
-                    fallback_stem=doc.document_type or "dokument",
-                )
-                final = move_unique(doc.path, target, name, taken)
+                final = move_unique(doc.path, target, doc.safe_name(), taken)
                 taken.append(final.name)
-                row = JournalDocument(
-                    profile=self.profile.key,
-                    shipment_id=shipment_id,
-                    seq=doc.seq,
-                    path=final.name,
-                    original_name=doc.original_name,
-                    content_type=doc.content_type,
-                    document_type=doc.document_type,
-                    vsnr=doc.vsnr,
-                    vu_number=doc.vu_number or self.vu_number,
-                    description=doc.description,
-                    size=doc.size,
-                    sha256=doc.sha256,
-                    checksum_verified=doc.checksum_verified,
-                    archive_name=doc.archive_name,
-                )
+                row = doc.journal_row(self.profile.key, shipment_id, final.name, self.vu_number)
                 documents.append(row.to_document(target))
         return downloaded.shipment, documents
 

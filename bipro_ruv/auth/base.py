@@ -16,6 +16,7 @@ from typing import Protocol
 
 from lxml import etree
 
+from bipro_ruv._soap import SecurityHeader
 from bipro_ruv._xml import NS
 
 __all__ = ["SecurityContextTokenHeader", "SecurityToken", "TokenManager", "TokenProvider"]
@@ -54,12 +55,6 @@ class SecurityContextTokenHeader:
         return "SecurityContextTokenHeader(identifier='***')"
 
 
-class SecurityHeaderLike(Protocol):
-    def apply(
-        self, envelope: etree._Element, headers: dict[str, str]
-    ) -> tuple[etree._Element, dict[str, str]]: ...
-
-
 @dataclass(frozen=True)
 class SecurityToken:
     """A token usable until ``expires_at`` (``time.monotonic()`` seconds).
@@ -67,7 +62,7 @@ class SecurityToken:
     ``expires_at_utc`` is the same instant on the wall clock, for display.
     """
 
-    header: SecurityHeaderLike = field(repr=False)
+    header: SecurityHeader = field(repr=False)
     expires_at: float
     expires_at_utc: datetime
     lifetime_s: float

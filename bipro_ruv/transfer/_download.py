@@ -21,15 +21,16 @@ from typing import Any
 
 from lxml import etree
 
-from bipro_ruv._soap import SecurityHeader, SoapEndpoint, check_status, read_envelope
+from bipro_ruv._soap import SecurityHeader, SoapEndpoint, check_status, multipart_root_xml, read_envelope
 from bipro_ruv._xml import NS, child, child_text, children, descendant, local_name
 from bipro_ruv.errors import ProtocolError
 from bipro_ruv.models import Status
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
-from bipro_ruv.transfer._files import MultiHasher, verify_checksum
+from bipro_ruv.transfer._files import MultiHasher, safe_filename, verify_checksum
 from bipro_ruv.transfer._mtom import SpooledPart, is_multipart, parse_multipart, resolve_cid
 from bipro_ruv.transfer._parse import parse_shipment
 from bipro_ruv.transfer.categories import category_label
+from bipro_ruv.transfer.journal import JournalDocument
 from bipro_ruv.transfer.models import Shipment
 
 __all__ = ["DownloadedShipment", "SpooledDocument", "download_shipment", "read_shipment_reply"]
@@ -55,25 +56,37 @@ class SpooledDocument:
     checksum_verified: bool | None
     archive_name: str | None = None
 
+    def safe_name(self) -> str:
+        """The file name to store it under: the delivered name made safe, or its Dokumentart."""
+        return safe_filename(
+            self.original_name, content_type=self.content_type, fallback_stem=self.document_type or "dokument"
+        )
+
+    def journal_row(self, profile: str, shipment_id: str, path: str, vu_number: str) -> JournalDocument:
+        """The journal record of this document stored at ``path``; ``vu_number`` if none was delivered."""
+        return JournalDocument(
+            profile=profile,
+            shipment_id=shipment_id,
+            seq=self.seq,
+            path=path,
+            original_name=self.original_name,
+            content_type=self.content_type,
+            document_type=self.document_type,
+            vsnr=self.vsnr,
+            vu_number=self.vu_number or vu_number,
+            description=self.description,
+            size=self.size,
+            sha256=self.sha256,
+            checksum_verified=self.checksum_verified,
+            archive_name=self.archive_name,
+        )
+
 
 @dataclass(frozen=True)
 class DownloadedShipment:
     shipment: Shipment
     status: Status
     documents: tuple[SpooledDocument, ...]
-
-
-def _root_bytes(root: bytes, charset: str | None) -> bytes:
-    """Re-encode a root part sent in another charset (e.g. iso-8859-1) without an XML declaration."""
-    if not charset or charset.lower().replace("_", "-") in ("utf-8", "utf8"):
-        return root
-    head = root[:200].lstrip()
-    if head.startswith(b"<?xml") and b"encoding" in head.split(b"?>", 1)[0]:
-        return root  # the XML declaration names the encoding; lxml honours it
-    try:
-        return root.decode(charset).encode("utf-8")
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"getShipment root part is not valid {charset}: {exc}") from exc
 
 
 def _decode_inline(text: str, spool_dir: Path) -> tuple[Path, int, dict[str, str]]:
@@ -217,7 +230,7 @@ def download_shipment(
         attachments: Mapping[str, SpooledPart] = {}
         if is_multipart(content_type):
             reply = parse_multipart(content_type, chunks(), spool_dir)
-            root = _root_bytes(reply.root, reply.root_charset)
+            root = multipart_root_xml(reply)
             attachments = reply.attachments
         else:
             root = b"".join(chunks())

@@ -303,32 +303,10 @@ class Fetcher:
                 if reuse:
                     relative = planned[doc.seq].path
                 else:
-                    name = safe_filename(
-                        doc.original_name,
-                        content_type=doc.content_type,
-                        fallback_stem=(doc.document_type or "dokument"),
-                    )
-                    target = unique_path(directory, name, chosen)
+                    target = unique_path(directory, doc.safe_name(), chosen)
                     chosen.append(target.name)
                     relative = target.relative_to(self.inbox).as_posix()
-                entries.append(
-                    JournalDocument(
-                        profile=self.profile,
-                        shipment_id=sid,
-                        seq=doc.seq,
-                        path=relative,
-                        original_name=doc.original_name,
-                        content_type=doc.content_type,
-                        document_type=doc.document_type,
-                        vsnr=doc.vsnr,
-                        vu_number=doc.vu_number or self.api.vu_number,
-                        description=doc.description,
-                        size=doc.size,
-                        sha256=doc.sha256,
-                        checksum_verified=doc.checksum_verified,
-                        archive_name=doc.archive_name,
-                    )
-                )
+                entries.append(doc.journal_row(self.profile, sid, relative, self.api.vu_number))
             journal.plan(self.profile, sid, info, directory.relative_to(self.inbox).as_posix(), entries)
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
         for doc, entry in zip(downloaded.documents, entries, strict=True):

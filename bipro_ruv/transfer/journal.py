@@ -241,13 +241,6 @@ class Journal:
             ).fetchone()
         return row is not None
 
-    def path_taken(self, relative_path: str) -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM documents WHERE path_key = ?", (path_key(relative_path),)
-            ).fetchone()
-        return row is not None
-
     # -- state changes -------------------------------------------------------------
 
     @staticmethod
