@@ -18,6 +18,7 @@ import logging
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from enum import Enum
 from importlib import resources
 from pathlib import Path
@@ -27,6 +28,7 @@ import requests
 import zeep
 from lxml import etree
 
+from bipro_ruv._template import EnvelopeTemplates
 from bipro_ruv._transport import HttpTransport, RetryPolicy, raise_for_unreadable
 from bipro_ruv._xml import NS, child, child_text, children, local_name, parse_xml
 from bipro_ruv.errors import (
@@ -139,9 +141,15 @@ class SoapEndpoint:
         self.retry = retry
         self._zeep = _zeep_client(kind)
         self._service = self._zeep.create_service(_WSDL[kind][1], endpoint.url)
+        self._templates = EnvelopeTemplates()
 
     def build(self, operation: str, security: SecurityHeader | None, **body: Any) -> bytes:
-        """Serialize the request envelope for ``operation``."""
+        """Serialize the request envelope for ``operation`` (zeep, or its template of the same shape)."""
+        return self._templates.build(operation, security, body, self._build_with_zeep)
+
+    def _build_with_zeep(
+        self, operation: str, security: SecurityHeader | None, body: Mapping[str, Any]
+    ) -> bytes:
         envelope = self._zeep.create_message(self._service, operation, **body)
         if security is not None:
             envelope, _ = security.apply(envelope, {})

@@ -41,6 +41,7 @@ __all__ = ["HttpTransport", "RetryPolicy", "Timeouts", "is_loopback_url", "parse
 log = logging.getLogger("bipro_ruv.transport")
 
 USER_AGENT = f"bipro-ruv/{__version__}"
+_MAX_PREPARED = 64  # (URL, headers) pairs: a handful of operations per endpoint
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class HttpTransport(Transport):
         self.verify: bool | str = str(verify) if isinstance(verify, Path) else verify
         self.session.verify = self.verify
         self._proxies: dict[str, dict[str, str]] = {}
+        self._checked_urls: set[str] = set()
+        self._prepared: dict[tuple[str, tuple[tuple[str, str], ...]], requests.PreparedRequest] = {}
         self.session.headers["User-Agent"] = USER_AGENT
         # zeep mounts a file:// adapter for local WSDLs; our WSDLs are read by path,
         # so nothing needs URL-based loading at all.
@@ -164,22 +167,35 @@ class HttpTransport(Transport):
         self, address: str, message: bytes, headers: dict[str, str], *, stream: bool = False
     ) -> requests.Response:
         """POST ``message``; map network failures and unreadable statuses to our errors."""
-        check_url(address, allow_insecure_http=self.allow_insecure_http)
+        if address not in self._checked_urls:
+            check_url(address, allow_insecure_http=self.allow_insecure_http)
+            self._checked_urls.add(address)
         proxies = self._proxies.get(address)
         if proxies is None:
             # HTTPS_PROXY / NO_PROXY as requests reads them, once per endpoint.
             proxies = self._proxies[address] = requests.utils.get_environ_proxies(address)
         started = time.monotonic()
         try:
-            response = self.session.post(
-                address,
-                data=message,
-                headers=headers,
-                timeout=self.timeouts.as_tuple(),
-                stream=stream,
-                verify=self.verify,
-                proxies=proxies,
-            )
+            prepared = self._prepare(address, message, headers)
+            if prepared is None:
+                response = self.session.post(
+                    address,
+                    data=message,
+                    headers=headers,
+                    timeout=self.timeouts.as_tuple(),
+                    stream=stream,
+                    verify=self.verify,
+                    proxies=proxies,
+                )
+            else:
+                response = self.session.send(
+                    prepared,
+                    timeout=self.timeouts.as_tuple(),
+                    stream=stream,
+                    verify=self.verify,
+                    proxies=proxies,
+                    cert=self.session.cert,
+                )
         except requests.Timeout as exc:
             raise RequestTimeout(f"no answer from {_host(address)} within the timeout ({exc})") from exc
         except requests.exceptions.SSLError as exc:
@@ -205,6 +221,31 @@ class HttpTransport(Transport):
                 body_excerpt=excerpt,
             )
         return response
+
+    def _prepare(
+        self, address: str, message: bytes, headers: dict[str, str]
+    ) -> requests.PreparedRequest | None:
+        """A copy of a cached prepared POST with ``message`` as its body, or None.
+
+        ``Session.post`` merges the session's headers, cookies, auth and hooks into every
+        request, which costs as much CPU as the rest of a small BiPRO exchange. For the
+        session this transport created (no auth, no hooks) that merge gives the same
+        result every time, so it is done once per URL and header set. Once the server
+        has set a cookie (a load balancer's sticky session), every request takes the
+        full path again so the cookie is sent.
+        """
+        if not self._close_session or self.session.cookies:
+            return None
+        key = (address, tuple(headers.items()))
+        template = self._prepared.get(key)
+        if template is None:
+            template = self.session.prepare_request(requests.Request("POST", address, headers=headers))
+            if len(self._prepared) < _MAX_PREPARED:
+                self._prepared[key] = template
+        prepared = template.copy()
+        prepared.body = message
+        prepared.headers["Content-Length"] = str(len(message))
+        return prepared
 
     def close(self) -> None:
         if getattr(self, "_close_session", False):

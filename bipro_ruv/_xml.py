@@ -91,10 +91,8 @@ def local_name(element: etree._Element) -> str:
 
 
 def children(element: etree._Element, name: str) -> Iterator[etree._Element]:
-    """Child elements with local name ``name``, in any namespace."""
-    for item in element:
-        if isinstance(item.tag, str) and local_name(item) == name:
-            yield item
+    """Child elements with local name ``name``, in any namespace (or none)."""
+    return element.iterchildren(f"{{*}}{name}")
 
 
 def child(element: etree._Element | None, *path: str) -> etree._Element | None:
@@ -103,7 +101,7 @@ def child(element: etree._Element | None, *path: str) -> etree._Element | None:
     for name in path:
         if current is None:
             return None
-        current = next(children(current, name), None)
+        current = next(current.iterchildren(f"{{*}}{name}"), None)
     return current
 
 
@@ -117,8 +115,5 @@ def child_text(element: etree._Element | None, *path: str) -> str | None:
 
 
 def descendant(element: etree._Element, name: str) -> etree._Element | None:
-    """First descendant with local name ``name`` (document order)."""
-    for item in element.iter():
-        if isinstance(item.tag, str) and local_name(item) == name:
-            return item
-    return None
+    """First descendant with local name ``name`` (document order; ``element`` itself included)."""
+    return next(element.iter(f"{{*}}{name}"), None)

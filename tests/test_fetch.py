@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,43 @@ def test_journal_records_every_document(sandbox: Sandbox, client: Client, tmp_pa
         paths = sorted(d.path for d in journal.documents())
     assert states == {ShipmentState.ACKNOWLEDGED}
     assert paths == sorted(d.path.relative_to(tmp_path).as_posix() for d in report.documents)
+
+
+def test_states_a_power_loss_took_back_are_completed_from_the_files(
+    sandbox: Sandbox, client: Client, tmp_path: Path
+) -> None:
+    # "stored" and "acknowledged" are committed without an fsync of their own: after a
+    # power loss the journal may say "storing" for a shipment the server no longer lists.
+    client.fetch_open_documents(tmp_path)
+    path = tmp_path / STATE_DIR / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE shipments SET state = 'storing', stored_at = NULL, acknowledged_at = NULL")
+    db.close()
+    downloads = sandbox.stats.requests_by_operation["getShipment"]
+    report = client.fetch_open_documents(tmp_path)
+    assert report.count(Outcome.RECOVERED) == len(sandbox.shipments())
+    assert sandbox.stats.requests_by_operation["getShipment"] == downloads
+    with Journal(path) as journal:
+        assert {s.state for s in journal.shipments()} == {ShipmentState.ACKNOWLEDGED}
+    assert stored_hashes(tmp_path) == expected_hashes(sandbox)
+
+
+def test_an_incomplete_plan_is_not_taken_for_stored(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
+    client.fetch_open_documents(tmp_path, acknowledge=False)
+    path = tmp_path / STATE_DIR / "journal.sqlite3"
+    with Journal(path) as journal:
+        victim = journal.documents()[0]
+    (tmp_path / victim.path).unlink()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE shipments SET state = 'storing' WHERE shipment_id = ?", (victim.shipment_id,))
+    db.close()
+    downloads = sandbox.stats.requests_by_operation["getShipment"]
+    report = client.fetch_open_documents(tmp_path)
+    assert report.ok
+    assert sandbox.stats.requests_by_operation["getShipment"] == downloads + 1  # only the broken one
+    assert stored_hashes(tmp_path) == expected_hashes(sandbox)
 
 
 def test_progress_events_follow_the_safe_order(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:

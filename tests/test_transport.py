@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
+
 import pytest
+import requests
 
 from bipro_ruv import Client, ConfigurationError, InsecureTransportError, Timeouts, TransportError
 from bipro_ruv._transport import HttpTransport, check_url, parse_retry_after
@@ -88,3 +94,84 @@ def test_proxy_settings_from_the_environment_are_honoured(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client:
         assert client.login().lifetime_s > 0
+
+
+# --- the prepared-request fast path -------------------------------------------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Loopback server that records each request and may set a cookie."""
+
+    protocol_version = "HTTP/1.1"
+    seen: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+    set_cookie: ClassVar[str | None] = None
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        type(self).seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(200)
+        if type(self).set_cookie:
+            self.send_header("Set-Cookie", type(self).set_cookie)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", "4")
+        self.end_headers()
+        self.wfile.write(b"<a/>")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, type[_Recorder]]]:
+    handler = type("Recorder", (_Recorder,), {"seen": [], "set_cookie": None})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/svc", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_reused_prepared_request_sends_what_session_post_sends(
+    recorder: tuple[str, type[_Recorder]],
+) -> None:
+    url, handler = recorder
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:getShipment"'}
+    with HttpTransport() as transport:
+        for body in (b"<first/>", b"<second-longer/>"):
+            transport.send(url, body, headers).close()
+        transport.session.post(url, data=b"<third/>", headers=headers, timeout=5).close()
+    (fast1, body1), (fast2, body2), (slow, body3) = handler.seen
+    assert (body1, body2, body3) == (b"<first/>", b"<second-longer/>", b"<third/>")
+    assert fast2["content-length"] == str(len(b"<second-longer/>"))
+    for fast in (fast1, fast2):
+        assert {k: v for k, v in fast.items() if k != "content-length"} == {
+            k: v for k, v in slow.items() if k != "content-length"
+        }
+    assert fast1["user-agent"].startswith("bipro-ruv/")
+    assert fast1["soapaction"] == '"urn:getShipment"'
+
+
+def test_a_cookie_the_server_sets_is_sent_back(recorder: tuple[str, type[_Recorder]]) -> None:
+    # Load balancers pin a session with a cookie; the cached request must not lose it.
+    url, handler = recorder
+    handler.set_cookie = "LB=node-2; Path=/"
+    with HttpTransport() as transport:
+        transport.send(url, b"<a/>", {"Content-Type": "text/xml"}).close()
+        transport.send(url, b"<b/>", {"Content-Type": "text/xml"}).close()
+    assert "cookie" not in handler.seen[0][0]
+    assert handler.seen[1][0]["cookie"] == "LB=node-2"
+
+
+def test_a_session_of_the_caller_is_used_as_given(recorder: tuple[str, type[_Recorder]]) -> None:
+    url, handler = recorder
+    session = requests.Session()
+    session.headers["X-Vendor"] = "mvp-1"
+    session.auth = ("proxy-user", "proxy-secret")
+    with HttpTransport(session) as transport:
+        transport.send(url, b"<a/>", {"Content-Type": "text/xml"}).close()
+    assert handler.seen[0][0]["x-vendor"] == "mvp-1"
+    assert handler.seen[0][0]["authorization"].startswith("Basic ")
+    session.close()

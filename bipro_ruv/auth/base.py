@@ -51,6 +51,11 @@ class SecurityContextTokenHeader:
         etree.SubElement(sct, f"{{{_WSC}}}Identifier").text = self.identifier
         return envelope, headers
 
+    @property
+    def template_key(self) -> tuple[str, str]:
+        """Envelopes with this header may be built from a template (the token is no password)."""
+        return ("sct", self.identifier)
+
     def __repr__(self) -> str:
         return "SecurityContextTokenHeader(identifier='***')"
 

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Protocol
 from urllib.parse import unquote
 
@@ -90,12 +92,19 @@ class MultipartReply(_Frozen):
             part.path.unlink(missing_ok=True)
 
 
-def parse_header_value(value: str) -> tuple[str, dict[str, str]]:
+def parse_header_value(value: str) -> tuple[str, Mapping[str, str]]:
     """``'multipart/related; boundary="x"'`` -> ``("multipart/related", {"boundary": "x"})``.
 
     Parameter names are lower-cased; quoted values are unquoted; unquoted values are
     taken up to the next ``;`` (servers send ``boundary=----=_Part_0_1.2`` unquoted).
+    The parameters are read-only: results are cached, since every reply's Content-Type
+    is asked for its type, boundary and start, and part headers repeat.
     """
+    return _parse_header_value(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_header_value(value: str) -> tuple[str, Mapping[str, str]]:
     main, _, rest = value.partition(";")
     params: dict[str, str] = {}
     for match in _PARAM.finditer(";" + rest):
@@ -103,7 +112,7 @@ def parse_header_value(value: str) -> tuple[str, dict[str, str]]:
         if len(raw) >= 2 and raw[0] == raw[-1] == '"':
             raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
         params.setdefault(match.group(1).lower(), raw)
-    return main.strip().lower(), params
+    return main.strip().lower(), MappingProxyType(params)
 
 
 def is_multipart(content_type: str | None) -> bool:

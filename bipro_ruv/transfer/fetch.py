@@ -172,6 +172,7 @@ class Fetcher:
             shutil.rmtree(self.spool_root, ignore_errors=True)
             self.spool_root.mkdir()
             self._inbox_names = fold_names(os.listdir(self.inbox))
+            self._complete_interrupted_plans()
             if self.acknowledge:
                 for pending in journal.shipments(self.profile, ShipmentState.STORED):
                     results.append(self._acknowledge(pending.shipment_id, recovered=True))
@@ -195,6 +196,20 @@ class Fetcher:
             started_at=started,
             finished_at=datetime.now(timezone.utc),
         )
+
+    def _complete_interrupted_plans(self) -> None:
+        """``storing`` shipments whose files are all in place become ``stored``.
+
+        "stored" is committed without an fsync of its own, so a power loss can take it
+        back to "storing" after the acknowledgement already went out; such a shipment is
+        no longer listed by the server, and would stay "storing" for ever without this.
+        """
+        journal = self._journal()
+        for pending in journal.shipments(self.profile, ShipmentState.STORING):
+            planned = journal.documents(self.profile, pending.shipment_id)
+            if planned and self._all_present(planned):
+                journal.mark_stored(self.profile, pending.shipment_id)
+                self._emit(FetchEventKind.STORED, pending.shipment_id)
 
     def _journal(self) -> Journal:
         assert self.journal is not None, "Fetcher.run() opens the journal"
@@ -292,18 +307,26 @@ class Fetcher:
                 directory = self.inbox / record.directory
             else:
                 directory = self._choose_directory(sid)
-            ensure_inside(self.inbox, directory)
-            if not directory.is_dir():
+            try:
                 directory.mkdir()
+            except FileExistsError:
+                # A folder planned before (or made by someone else): it may be a symlink.
+                ensure_inside(self.inbox, directory)
+                if not directory.is_dir():
+                    raise DocumentError(f"refusing to write into {directory}: not a folder") from None
+                existing: set[str] | None = None
+            else:
+                # Made just now by us: a real, empty folder inside the inbox.
                 self._inbox_names |= fold_names([directory.name])
                 fsync_directory(self.inbox)  # the new folder's entry must survive a power loss
+                existing = set()
             chosen: list[str] = []
             entries: list[JournalDocument] = []
             for doc in downloaded.documents:
                 if reuse:
                     relative = planned[doc.seq].path
                 else:
-                    target = unique_path(directory, doc.safe_name(), chosen)
+                    target = unique_path(directory, doc.safe_name(), chosen, existing=existing)
                     chosen.append(target.name)
                     relative = target.relative_to(self.inbox).as_posix()
                 entries.append(doc.journal_row(self.profile, sid, relative, self.api.vu_number))

@@ -14,8 +14,11 @@ A crash anywhere leaves a state from which a rerun continues without losing or
 duplicating a document: ``stored`` shipments are acknowledged without downloading
 again; ``storing`` shipments whose files are all present with the recorded hash are
 marked ``stored``; anything else is downloaded again into the *same* planned paths.
-The database runs in WAL mode with ``synchronous=FULL``: a committed state survives
-power loss.
+The database runs in WAL mode. The plan is committed with ``synchronous=FULL`` (it
+survives power loss, and it must exist before any file appears in the inbox); the
+later states are committed without an fsync of their own, because a power loss that
+takes them back only returns the shipment to a state the rerun completes from the
+files on disk (and the next durable commit carries them to disk anyway).
 """
 
 from __future__ import annotations
@@ -184,8 +187,9 @@ class Journal:
         """One transaction. ``durable=False`` skips the fsync of the commit (WAL,
         ``synchronous=NORMAL``): it survives a crash of the process, and a power loss
         can only take it back to the previous durable state. Used for bookkeeping
-        whose loss is harmless (attempt counters, errors, "acknowledged", which a
-        rerun re-establishes); the plan and "stored" states are always durable."""
+        whose loss is harmless (attempt counters, errors, "stored" and "acknowledged",
+        which a rerun re-establishes from the plan and the files); the plan is always
+        durable."""
         with self._lock:
             if not durable:
                 self._db.execute("PRAGMA synchronous=NORMAL")
@@ -251,13 +255,21 @@ class Journal:
         info: ShipmentInfo,
         state: ShipmentState,
         error: str | None = None,
+        directory: str | None = None,
     ) -> None:
-        """Insert the shipment, or update it; a stored or acknowledged state is never taken back."""
+        """Insert the shipment, or update it; a stored or acknowledged state is never taken back.
+
+        ``directory`` (the plan's folder) replaces the recorded one; None keeps it.
+        """
+        directory_key = None if directory is None else path_key(directory)
         db.execute(
             "INSERT INTO shipments (profile, shipment_id, vu_number, category, category_label,"
-            " created_at_raw, state, attempts, error, first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+            " created_at_raw, state, attempts, error, first_seen_at, directory, directory_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"
             " ON CONFLICT (profile, shipment_id) DO UPDATE SET attempts = attempts + 1,"
-            " error = excluded.error, state = CASE WHEN state IN (?, ?) THEN state ELSE excluded.state END",
+            " error = excluded.error, state = CASE WHEN state IN (?, ?) THEN state ELSE excluded.state END,"
+            " directory = COALESCE(excluded.directory, directory),"
+            " directory_key = COALESCE(excluded.directory_key, directory_key)",
             (
                 profile,
                 shipment_id,
@@ -268,6 +280,8 @@ class Journal:
                 state.value,
                 error,
                 _now(),
+                directory,
+                directory_key,
                 ShipmentState.STORED.value,
                 ShipmentState.ACKNOWLEDGED.value,
             ),
@@ -285,11 +299,7 @@ class Journal:
         one durable transaction; state ``storing``. Replaces an older plan of the shipment.
         """
         with self._transaction() as db:
-            self._upsert(db, profile, shipment_id, info, ShipmentState.STORING)
-            db.execute(
-                "UPDATE shipments SET directory = ?, directory_key = ? WHERE profile = ? AND shipment_id = ?",
-                (directory, path_key(directory), profile, shipment_id),
-            )
+            self._upsert(db, profile, shipment_id, info, ShipmentState.STORING, directory=directory)
             db.execute("DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id))
             db.executemany(
                 "INSERT INTO documents (profile, shipment_id, seq, path, path_key, original_name,"
@@ -319,7 +329,11 @@ class Journal:
             )
 
     def mark_stored(self, profile: str, shipment_id: str) -> None:
-        with self._transaction() as db:
+        # Not fsync'ed either: the plan (durable) names every file with its hash, and the
+        # files are durable before this is called. If a power loss takes "stored" back to
+        # "storing", the next run finds the files complete and goes on from there
+        # (Fetcher: recovery of complete plans) without downloading anything again.
+        with self._transaction(durable=False) as db:
             self._set_state(db, profile, shipment_id, ShipmentState.STORED, stored_at=_now())
 
     def mark_acknowledged(self, profile: str, shipment_id: str) -> None:
