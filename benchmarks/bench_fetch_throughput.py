@@ -116,8 +116,33 @@ def _headers(operation: str) -> dict[str, str]:
     }
 
 
-def replay(base_url: str, workers: int) -> dict[str, Any]:
-    """Login, listShipments, then getShipment + acknowledgeShipment per shipment; raw requests."""
+def _store_durably(store_dir: Path, shipment_id: str, body: bytes) -> None:
+    """The least a fetch must do on disk before acknowledging, without any journal or parsing:
+    a folder for the shipment (made durable in its parent), the reply body written to a
+    temporary file, fsync'ed, renamed into that folder, and the rename made durable."""
+    folder = store_dir / re.sub(r"[^A-Za-z0-9_-]", "_", shipment_id)
+    folder.mkdir()
+    fd, temp = tempfile.mkstemp(dir=store_dir, prefix=".part-")
+    try:
+        os.write(fd, body)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(temp, folder / "reply.bin")
+    for directory in (folder, store_dir):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def replay(base_url: str, workers: int, store_dir: Path | None = None) -> dict[str, Any]:
+    """Login, listShipments, then getShipment + acknowledgeShipment per shipment; raw requests.
+
+    With ``store_dir``, each getShipment body is stored durably before its acknowledgement
+    (:func:`_store_durably`): the floor any crash-safe fetch pays on this disk.
+    """
     from bipro_ruv.profiles import get_profile
 
     profile = get_profile("ruv").with_base_url(base_url)
@@ -161,6 +186,8 @@ def replay(base_url: str, workers: int) -> dict[str, Any]:
             transfer_url, data=envelope("getShipment", fields), headers=get_headers, timeout=(10, 60)
         )
         body = got.content
+        if store_dir is not None:
+            _store_durably(store_dir, shipment_id, body)
         acked = session.post(
             transfer_url, data=envelope("acknowledgeShipment", fields), headers=ack_headers, timeout=(10, 60)
         )
@@ -198,33 +225,34 @@ def fetch(
     from bipro_ruv.transfer.models import Outcome
 
     username, password = sandbox_credentials()
+    # The inbox stays until the whole benchmark is done (main() removes work_dir): deleting
+    # thousands of files makes the next thousands of file creations slow for minutes on
+    # some file systems (ext4 without a journal skips recently deleted inodes one by one),
+    # which would charge the benchmark's own clean-up to the next timed fetch.
     inbox = Path(tempfile.mkdtemp(prefix="inbox-", dir=work_dir))
-    try:
-        with Client(username, password, base_url=base_url) as client:
+    with Client(username, password, base_url=base_url) as client:
 
-            def call() -> Any:
-                return client.fetch_open_documents(inbox, workers=workers)
+        def call() -> Any:
+            return client.fetch_open_documents(inbox, workers=workers)
 
-            load = _load()
-            cpu = time.process_time()
-            started = time.perf_counter()
-            report = call() if wrap is None else wrap(call)
-            elapsed = time.perf_counter() - started
-            cpu = time.process_time() - cpu
-            logins = client.logins
-        files = sum(1 for doc in report.documents if doc.path.is_file())
-        return {
-            "wall_s": elapsed,
-            "client_cpu_s": cpu,
-            "load_before_after": (load, _load()),
-            "shipments": len(report.results),
-            "ok": report.count(Outcome.ACKNOWLEDGED),
-            "failures": len(report.failures),
-            "documents_on_disk": files,
-            "logins": logins,
-        }
-    finally:
-        shutil.rmtree(inbox, ignore_errors=True)
+        load = _load()
+        cpu = time.process_time()
+        started = time.perf_counter()
+        report = call() if wrap is None else wrap(call)
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        logins = client.logins
+    files = sum(1 for doc in report.documents if doc.path.is_file())
+    return {
+        "wall_s": elapsed,
+        "client_cpu_s": cpu,
+        "load_before_after": (load, _load()),
+        "shipments": len(report.results),
+        "ok": report.count(Outcome.ACKNOWLEDGED),
+        "failures": len(report.failures),
+        "documents_on_disk": files,
+        "logins": logins,
+    }
 
 
 def _sandbox_args(shipments: int) -> list[str]:
@@ -401,6 +429,12 @@ def main() -> int:
     )
     parser.add_argument("--top", type=int, default=20, help="hotspot rows to show")
     parser.add_argument("--work-dir", help="where inboxes go (default: the system temp dir)")
+    parser.add_argument(
+        "--no-durable-baseline",
+        dest="durable_baseline",
+        action="store_false",
+        help="skip the third contender (replay + the least durable store per shipment)",
+    )
     options = parser.parse_args()
     worker_counts = [int(value) for value in options.workers.split(",") if value.strip()]
     work_root = Path(options.work_dir) if options.work_dir else Path(tempfile.gettempdir())
@@ -410,38 +444,50 @@ def main() -> int:
         warm = warm_up(work_dir)
         print(f"warm-up (WSDL parsing, imports): {warm:.2f} s", flush=True)
         for workers in worker_counts:
-            fetches, replays = [], []
+            fetches, replays, stores = [], [], []
+            contenders = ["fetch", "replay"] + (["replay+store"] if options.durable_baseline else [])
             for number in range(options.repeat):
-                # Alternate which goes first, so slow drift on the machine hits both alike.
-                order = ("fetch", "replay") if number % 2 == 0 else ("replay", "fetch")
+                # Rotate which goes first, so slow drift on the machine hits all alike.
+                order = contenders[number % len(contenders) :] + contenders[: number % len(contenders)]
                 for name in order:
                     with SandboxProcess(_sandbox_args(options.shipments)) as sandbox:
                         if name == "fetch":
                             fetches.append(fetch(sandbox.base_url, workers, work_dir))
-                        else:
+                        elif name == "replay":
                             replays.append(replay(sandbox.base_url, workers))
-                print(
+                        else:
+                            store_dir = Path(tempfile.mkdtemp(prefix="replay-store-", dir=work_dir))
+                            stores.append(replay(sandbox.base_url, workers, store_dir))
+                line = (
                     f"workers={workers} run {number + 1}/{options.repeat}: "
                     f"fetch {fetches[-1]['wall_s']:.2f} s (client CPU {fetches[-1]['client_cpu_s']:.2f} s), "
-                    f"replay {replays[-1]['wall_s']:.2f} s (client CPU {replays[-1]['client_cpu_s']:.2f} s)",
-                    flush=True,
+                    f"replay {replays[-1]['wall_s']:.2f} s (client CPU {replays[-1]['client_cpu_s']:.2f} s)"
                 )
-                for name, result in (("fetch", fetches[-1]), ("replay", replays[-1])):
+                if stores:
+                    line += f", replay+store {stores[-1]['wall_s']:.2f} s"
+                print(line, flush=True)
+                checks = [("fetch", fetches[-1]), ("replay", replays[-1])]
+                checks += [("replay+store", stores[-1])] if stores else []
+                for name, result in checks:
                     if result["ok"] != options.shipments or result["shipments"] != options.shipments:
                         raise RuntimeError(
                             f"{name} with workers={workers} did not do every shipment: {result}"
                         )
             fetch_s = statistics.median(result["wall_s"] for result in fetches)
             replay_s = statistics.median(result["wall_s"] for result in replays)
+            store_s = statistics.median(result["wall_s"] for result in stores) if stores else None
             runs[str(workers)] = {
                 "workers": workers,
                 "fetch_s": fetch_s,
                 "replay_s": replay_s,
                 "ratio": fetch_s / replay_s,
+                "replay_store_s": store_s,
+                "store_floor_ratio": None if store_s is None else store_s / replay_s,
                 "fetch_cpu_s": statistics.median(result["client_cpu_s"] for result in fetches),
                 "replay_cpu_s": statistics.median(result["client_cpu_s"] for result in replays),
                 "fetch_runs": fetches,
                 "replay_runs": replays,
+                "replay_store_runs": stores,
             }
         profile = None
         worst = max(run["ratio"] for run in runs.values())
@@ -464,6 +510,8 @@ def main() -> int:
             "replay ms/shipment",
             "client CPU ms/shipment fetch",
             "replay",
+            "replay+store s",
+            "store floor",
         ]
     )
     for run in runs.values():
@@ -477,6 +525,8 @@ def main() -> int:
             f"{run['replay_s'] / n * 1000:.2f}",
             f"{run['fetch_cpu_s'] / n * 1000:.2f}",
             f"{run['replay_cpu_s'] / n * 1000:.2f}",
+            "-" if run["replay_store_s"] is None else f"{run['replay_store_s']:.2f}",
+            "-" if run["store_floor_ratio"] is None else f"{run['store_floor_ratio']:.2f}x",
         )
     print(f"\n{n} shipments, median of {options.repeat} run(s) each:\n")
     print_table(table)

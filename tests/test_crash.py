@@ -169,7 +169,14 @@ def run_child(sb: Sandbox, inbox: Path, kill: tuple[str, int] | None) -> int:
 
 
 class AckWitness:
-    """Called by the sandbox before it records an acknowledgement."""
+    """Called by the sandbox before it records an acknowledgement.
+
+    What must hold at that moment: the journal has the shipment's plan (every document
+    with its path and hash, committed durably before any file was moved into place) and
+    every planned file is on disk with exactly those bytes. The state may still read
+    ``storing``: a fetch that acknowledges records "stored" together with the
+    acknowledgement, and a rerun completes a plan from the files.
+    """
 
     def __init__(self, inbox: Path, sb: Sandbox) -> None:
         self.inbox = inbox
@@ -184,7 +191,7 @@ class AckWitness:
             rows = db.execute(
                 "SELECT path, sha256 FROM documents WHERE shipment_id = ?", (shipment_id,)
             ).fetchall()
-        if state is None or state[0] not in ("stored", "acknowledged"):
+        if state is None or state[0] not in ("storing", "stored", "acknowledged"):
             self.violations.append(f"{shipment_id}: acknowledged while journal state is {state}")
         if not rows:
             self.violations.append(f"{shipment_id}: acknowledged with no document recorded")

@@ -36,7 +36,14 @@ from bipro_ruv.transfer._files import (
     unique_path,
 )
 from bipro_ruv.transfer.categories import matches_category
-from bipro_ruv.transfer.journal import Journal, JournalDocument, JournalShipment, ShipmentInfo, ShipmentState
+from bipro_ruv.transfer.journal import (
+    Journal,
+    JournalDocument,
+    JournalShipment,
+    ShipmentInfo,
+    ShipmentState,
+    path_key,
+)
 from bipro_ruv.transfer.models import (
     Document,
     FetchEvent,
@@ -148,6 +155,10 @@ class Fetcher:
         self._thread = threading.local()
         #: Folded names in the inbox: listed once per run, not once per shipment.
         self._inbox_names: set[str] = set()
+        #: Read from the journal once per run (the inbox lock keeps other writers out):
+        #: shipments it knows, and the keys of every planned folder.
+        self._known: set[str] = set()
+        self._directory_keys: set[str] = set()
 
     # -- events -------------------------------------------------------------------
 
@@ -172,6 +183,8 @@ class Fetcher:
             shutil.rmtree(self.spool_root, ignore_errors=True)
             self.spool_root.mkdir()
             self._inbox_names = fold_names(os.listdir(self.inbox))
+            self._known = journal.shipment_ids(self.profile)
+            self._directory_keys = journal.directory_keys()
             self._complete_interrupted_plans()
             if self.acknowledge:
                 for pending in journal.shipments(self.profile, ShipmentState.STORED):
@@ -226,7 +239,7 @@ class Fetcher:
             category_label=shipment.category_label,
             created_at_raw=shipment.created_at_raw,
         )
-        known = journal.shipment(self.profile, sid)
+        known = journal.shipment(self.profile, sid) if sid in self._known else None
         planned: list[JournalDocument] = []
         if known is not None:
             if known.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED):
@@ -239,18 +252,23 @@ class Fetcher:
                 return self._acknowledge(sid, recovered=True)
         self._emit(FetchEventKind.DOWNLOADING, sid)
         spool = self._spool()
+        placed = False
         try:
             downloaded = self.api.download_to_spool(
                 sid, spool, lambda count: self._emit(FetchEventKind.BYTES, sid, count)
             )
             entries = self._place(shipment, info, known, downloaded, planned)
-            journal.mark_stored(self.profile, sid)
+            if not self.acknowledge:
+                journal.mark_stored(self.profile, sid)
+            # else "stored" is recorded with the acknowledgement, or by _ack_failed.
+            placed = True
             self._emit(FetchEventKind.STORED, sid)
         except AuthenticationError:
             raise
         except (BiproError, OSError) as exc:
             log.warning("shipment %s not stored: %s", sid, exc)
             journal.mark_failed(self.profile, sid, info, f"{type(exc).__name__}: {exc}")
+            self._known.add(sid)
             self._emit(FetchEventKind.FAILED, sid, message=str(exc))
             return ShipmentResult(
                 shipment_id=sid,
@@ -261,7 +279,8 @@ class Fetcher:
                 error_type=type(exc).__name__,
             )
         finally:
-            _empty(spool)
+            if not placed:
+                _empty(spool)  # what a failed shipment left; a stored one moved everything
         documents = tuple(entry.to_document(self.inbox) for entry in entries)
         return self._acknowledge(sid, recovered=False, category=shipment.category, documents=documents)
 
@@ -281,12 +300,12 @@ class Fetcher:
         return True
 
     def _choose_directory(self, shipment_id: str) -> Path:
-        journal = self._journal()
+        """A new folder name for the shipment: free in the inbox and in the journal (caller holds its lock)."""
         name = safe_filename(shipment_id, fallback_stem="lieferung")
         taken: set[str] = set()
         while True:
             candidate = unique_path(self.inbox, name, taken, existing=self._inbox_names)
-            if not journal.directory_taken(candidate.name):
+            if path_key(candidate.name) not in self._directory_keys:
                 return candidate
             taken.add(candidate.name)
 
@@ -330,7 +349,9 @@ class Fetcher:
                     chosen.append(target.name)
                     relative = target.relative_to(self.inbox).as_posix()
                 entries.append(doc.journal_row(self.profile, sid, relative, self.api.vu_number))
-            journal.plan(self.profile, sid, info, directory.relative_to(self.inbox).as_posix(), entries)
+            journal.plan(self.profile, sid, info, directory.name, entries, replace=record is not None)
+            self._directory_keys.add(path_key(directory.name))
+            self._known.add(sid)
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
         for doc, entry in zip(downloaded.documents, entries, strict=True):
             final = self.inbox / entry.path
@@ -379,6 +400,8 @@ class Fetcher:
 
     def _ack_failed(self, base: dict[str, Any], exc: BiproError) -> ShipmentResult:
         log.warning("shipment %s stored but not acknowledged: %s", base["shipment_id"], exc)
+        # The next run acknowledges it without downloading it again.
+        self._journal().mark_stored(self.profile, str(base["shipment_id"]))
         self._emit(FetchEventKind.FAILED, str(base["shipment_id"]), message=str(exc))
         return ShipmentResult(
             outcome=Outcome.STORED,

@@ -6,14 +6,16 @@ shipment that was acknowledged is gone from the mailbox. So the order is fixed:
 1. (download to the spool: nothing recorded yet, the shipment is still in the mailbox);
 2. ``storing``      - every document has its final path and sha256 recorded (one transaction);
    then each file is moved into place atomically (temp file, fsync, rename, fsync dir);
-3. ``stored``       - all files are durable; only now may the shipment be acknowledged;
+3. ``stored``       - all files are durable; only now may the shipment be acknowledged.
+   A fetch that acknowledges does not record this step on its own: the files are
+   durable, the acknowledgement goes out, and step 4 records both;
 4. ``acknowledged`` - the server confirmed the acknowledgement.
 ``failed`` records the last error of a shipment that was not stored.
 
 A crash anywhere leaves a state from which a rerun continues without losing or
 duplicating a document: ``stored`` shipments are acknowledged without downloading
 again; ``storing`` shipments whose files are all present with the recorded hash are
-marked ``stored``; anything else is downloaded again into the *same* planned paths.
+marked ``stored`` (and acknowledged); anything else is downloaded again into the *same* planned paths.
 The database runs in WAL mode. The plan is committed with ``synchronous=FULL`` (it
 survives power loss, and it must exist before any file appears in the inbox); the
 later states are committed without an fsync of their own, because a power loss that
@@ -171,6 +173,7 @@ class Journal:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
         self._db.execute("PRAGMA foreign_keys=ON")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -191,19 +194,24 @@ class Journal:
         which a rerun re-establishes from the plan and the files); the plan is always
         durable."""
         with self._lock:
-            if not durable:
-                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._use_durable(durable)
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            finally:
-                if not durable:
-                    self._db.execute("PRAGMA synchronous=FULL")
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _use_durable(self, durable: bool) -> None:
+        """``synchronous=FULL`` or ``NORMAL`` for the next commit (caller holds the lock).
+
+        Switched only when it changes: a fetch alternates plan (durable) and bookkeeping
+        (not), and every statement costs a round through SQLite.
+        """
+        if durable != self._durable:
+            self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
+            self._durable = durable
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -237,6 +245,20 @@ class Journal:
         with self._lock:
             rows = self._db.execute(query, (profile, profile, shipment_id, shipment_id)).fetchall()
         return [_document(row) for row in rows]
+
+    def shipment_ids(self, profile: str) -> set[str]:
+        """IDs of every shipment of ``profile`` the journal knows (any state)."""
+        with self._lock:
+            rows = self._db.execute("SELECT shipment_id FROM shipments WHERE profile = ?", (profile,)).fetchall()
+        return {row[0] for row in rows}
+
+    def directory_keys(self) -> set[str]:
+        """:func:`path_key` of every planned shipment folder (all profiles)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT directory_key FROM shipments WHERE directory_key IS NOT NULL"
+            ).fetchall()
+        return {row[0] for row in rows}
 
     def directory_taken(self, directory: str) -> bool:
         with self._lock:
@@ -294,13 +316,17 @@ class Journal:
         info: ShipmentInfo,
         directory: str,
         documents: Sequence[JournalDocument],
+        *,
+        replace: bool = True,
     ) -> None:
         """Record the shipment, its folder and every document's final path and hash, in
-        one durable transaction; state ``storing``. Replaces an older plan of the shipment.
+        one durable transaction; state ``storing``. Replaces an older plan of the shipment;
+        ``replace=False`` promises there is none (a shipment the journal does not know).
         """
         with self._transaction() as db:
             self._upsert(db, profile, shipment_id, info, ShipmentState.STORING, directory=directory)
-            db.execute("DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id))
+            if replace:
+                db.execute("DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id))
             db.executemany(
                 "INSERT INTO documents (profile, shipment_id, seq, path, path_key, original_name,"
                 " content_type, document_type, vsnr, vu_number, description, size, sha256,"
@@ -337,10 +363,20 @@ class Journal:
             self._set_state(db, profile, shipment_id, ShipmentState.STORED, stored_at=_now())
 
     def mark_acknowledged(self, profile: str, shipment_id: str) -> None:
-        # Not fsync'ed: if a power loss takes it back, the next run acknowledges the
-        # "stored" shipment again and the server answers OK or 04003 (unknown).
-        with self._transaction(durable=False) as db:
-            self._set_state(db, profile, shipment_id, ShipmentState.ACKNOWLEDGED, acknowledged_at=_now())
+        """``acknowledged`` (and ``stored_at``, if "stored" was not recorded separately).
+
+        A fetch that acknowledges goes from ``storing`` to ``acknowledged`` in one step
+        once the files are durable. Not fsync'ed: if a power loss takes it back, the next
+        run finds the files complete, acknowledges again and the server answers OK or
+        04003 (unknown).
+        """
+        now = _now()
+        with self._lock:
+            self._use_durable(False)
+            # One statement: SQLite commits it atomically on its own (autocommit).
+            self._set_state(
+                self._db, profile, shipment_id, ShipmentState.ACKNOWLEDGED, stored_at=now, acknowledged_at=now
+            )
 
     def mark_failed(self, profile: str, shipment_id: str, info: ShipmentInfo, error: str) -> None:
         """Remember the error; a shipment that was never stored will be downloaded again next run."""
@@ -358,8 +394,8 @@ class Journal:
         acknowledged_at: str | None = None,
     ) -> None:
         cursor = db.execute(
-            "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(?, stored_at),"
-            " acknowledged_at = COALESCE(?, acknowledged_at) WHERE profile = ? AND shipment_id = ?",
+            "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(stored_at, ?),"
+            " acknowledged_at = COALESCE(acknowledged_at, ?) WHERE profile = ? AND shipment_id = ?",
             (state.value, stored_at, acknowledged_at, profile, shipment_id),
         )
         if cursor.rowcount != 1:
