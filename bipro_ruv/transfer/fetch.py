@@ -300,7 +300,7 @@ class Fetcher:
         return True
 
     def _choose_directory(self, shipment_id: str) -> Path:
-        """A new folder name for the shipment: free in the inbox and in the journal (caller holds its lock)."""
+        """A new folder name for the shipment, free in the inbox and the journal (journal lock held)."""
         name = safe_filename(shipment_id, fallback_stem="lieferung")
         taken: set[str] = set()
         while True:

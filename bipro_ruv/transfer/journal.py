@@ -249,7 +249,8 @@ class Journal:
     def shipment_ids(self, profile: str) -> set[str]:
         """IDs of every shipment of ``profile`` the journal knows (any state)."""
         with self._lock:
-            rows = self._db.execute("SELECT shipment_id FROM shipments WHERE profile = ?", (profile,)).fetchall()
+            query = "SELECT shipment_id FROM shipments WHERE profile = ?"
+            rows = self._db.execute(query, (profile,)).fetchall()
         return {row[0] for row in rows}
 
     def directory_keys(self) -> set[str]:
@@ -326,7 +327,9 @@ class Journal:
         with self._transaction() as db:
             self._upsert(db, profile, shipment_id, info, ShipmentState.STORING, directory=directory)
             if replace:
-                db.execute("DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id))
+                db.execute(
+                    "DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id)
+                )
             db.executemany(
                 "INSERT INTO documents (profile, shipment_id, seq, path, path_key, original_name,"
                 " content_type, document_type, vsnr, vu_number, description, size, sha256,"
