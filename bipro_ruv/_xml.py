@@ -8,6 +8,7 @@ puts ``Status`` in the root namespace), so lookups match on the local name of ch
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 from lxml import etree
@@ -41,17 +42,24 @@ NS = {
 }
 
 
+_local = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    # A fresh parser per call: lxml parsers are not thread-safe to share.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    # One parser per thread: lxml parsers may be reused, but not shared between threads,
+    # and making one costs as much as parsing a small reply.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+    return parser
 
 
 def parse_xml(data: bytes, *, what: str = "reply") -> etree._Element:

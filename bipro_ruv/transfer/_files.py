@@ -27,6 +27,7 @@ import mimetypes
 import os
 import re
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
@@ -212,6 +213,38 @@ def fsync_directory(directory: Path) -> None:
             raise
     finally:
         os.close(fd)
+
+
+class DirectorySync:
+    """fsync of one directory, shared by threads that changed it at about the same time.
+
+    :meth:`sync` returns once an fsync of the directory has *started* after the caller's
+    change: a thread that finds such an fsync already done or running (begun after its
+    ticket was taken) does not issue another one. Concurrent workers creating folders in
+    one inbox thus share fsyncs instead of queueing for one each.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._sync_lock = threading.Lock()
+        self._counter_lock = threading.Lock()
+        self._requested = 0
+        self._synced = 0
+        self.fsyncs = 0
+
+    def sync(self) -> None:
+        """Make every change made in the directory before this call durable."""
+        with self._counter_lock:
+            self._requested += 1
+            ticket = self._requested
+        with self._sync_lock:
+            if self._synced >= ticket:
+                return  # an fsync that began after our change has completed
+            with self._counter_lock:
+                covered = self._requested  # every change up to here is before this fsync
+            fsync_directory(self.directory)
+            self.fsyncs += 1
+            self._synced = covered
 
 
 def _move_no_clobber(src: Path, dest: Path) -> None:

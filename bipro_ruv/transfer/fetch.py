@@ -28,6 +28,7 @@ from typing import IO, Any, Protocol
 from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, DocumentError, ServiceError
 from bipro_ruv.transfer._download import DownloadedShipment, sha256_file
 from bipro_ruv.transfer._files import (
+    DirectorySync,
     atomic_move,
     ensure_inside,
     fold_names,
@@ -159,6 +160,8 @@ class Fetcher:
         #: shipments it knows, and the keys of every planned folder.
         self._known: set[str] = set()
         self._directory_keys: set[str] = set()
+        self._names_lock = threading.Lock()
+        self._inbox_sync = DirectorySync(self.inbox)
 
     # -- events -------------------------------------------------------------------
 
@@ -300,7 +303,7 @@ class Fetcher:
         return True
 
     def _choose_directory(self, shipment_id: str) -> Path:
-        """A new folder name for the shipment, free in the inbox and the journal (journal lock held)."""
+        """A new folder name for the shipment, free in the inbox and the journal (names lock held)."""
         name = safe_filename(shipment_id, fallback_stem="lieferung")
         taken: set[str] = set()
         while True:
@@ -321,37 +324,39 @@ class Fetcher:
         journal = self._journal()
         sid = shipment.id
         reuse = bool(planned) and len(planned) == len(downloaded.documents) and record is not None
-        with journal.locked():
-            if reuse and record is not None and record.directory:
-                directory = self.inbox / record.directory
-            else:
+        if reuse and record is not None and record.directory:
+            directory = self.inbox / record.directory
+        else:
+            with self._names_lock:
                 directory = self._choose_directory(sid)
-            try:
-                directory.mkdir()
-            except FileExistsError:
-                # A folder planned before (or made by someone else): it may be a symlink.
-                ensure_inside(self.inbox, directory)
-                if not directory.is_dir():
-                    raise DocumentError(f"refusing to write into {directory}: not a folder") from None
-                existing: set[str] | None = None
-            else:
-                # Made just now by us: a real, empty folder inside the inbox.
+                # Reserved at once, so no other worker picks the same name meanwhile.
+                self._directory_keys.add(path_key(directory.name))
                 self._inbox_names |= fold_names([directory.name])
-                fsync_directory(self.inbox)  # the new folder's entry must survive a power loss
-                existing = set()
-            chosen: list[str] = []
-            entries: list[JournalDocument] = []
-            for doc in downloaded.documents:
-                if reuse:
-                    relative = planned[doc.seq].path
-                else:
-                    target = unique_path(directory, doc.safe_name(), chosen, existing=existing)
-                    chosen.append(target.name)
-                    relative = target.relative_to(self.inbox).as_posix()
-                entries.append(doc.journal_row(self.profile, sid, relative, self.api.vu_number))
-            journal.plan(self.profile, sid, info, directory.name, entries, replace=record is not None)
-            self._directory_keys.add(path_key(directory.name))
-            self._known.add(sid)
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            # A folder planned before (or made by someone else): it may be a symlink.
+            ensure_inside(self.inbox, directory)
+            if not directory.is_dir():
+                raise DocumentError(f"refusing to write into {directory}: not a folder") from None
+            existing: set[str] | None = None
+        else:
+            # Made just now by us: a real, empty folder inside the inbox. Its entry must
+            # survive a power loss (fsync of the inbox, shared with concurrent workers).
+            self._inbox_sync.sync()
+            existing = set()
+        chosen: list[str] = []
+        entries: list[JournalDocument] = []
+        for doc in downloaded.documents:
+            if reuse:
+                relative = planned[doc.seq].path
+            else:
+                target = unique_path(directory, doc.safe_name(), chosen, existing=existing)
+                chosen.append(target.name)
+                relative = target.relative_to(self.inbox).as_posix()
+            entries.append(doc.journal_row(self.profile, sid, relative, self.api.vu_number))
+        journal.plan(self.profile, sid, info, directory.name, entries, replace=record is not None)
+        self._known.add(sid)
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
         for doc, entry in zip(downloaded.documents, entries, strict=True):
             final = self.inbox / entry.path
@@ -360,7 +365,7 @@ class Fetcher:
                 raise DocumentError(f"refusing to write {final}: not in {directory}")
             atomic_move(doc.path, final, overwrite=True, sync_dir=False)
             self._emit(FetchEventKind.FILE_STORED, sid)
-        fsync_directory(directory)  # every rename above is durable before "stored" is recorded
+        fsync_directory(directory)  # every rename above is durable before the acknowledgement
         return entries
 
     def _acknowledge(

@@ -153,6 +153,15 @@ class JournalShipment:
     directory: str | None
 
 
+@dataclass
+class _PlanRequest:
+    """A plan waiting for the group commit (see :meth:`Journal.plan`)."""
+
+    args: tuple[str, str, ShipmentInfo, str, Sequence[JournalDocument], bool]
+    done: bool = False
+    error: BaseException | None = None
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -169,6 +178,10 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_PlanRequest] = []
+        #: Transactions that committed plans (fewer than plans when group commit batched them).
+        self.plan_commits = 0
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -198,10 +211,11 @@ class Journal:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT can leave it open
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _use_durable(self, durable: bool) -> None:
         """``synchronous=FULL`` or ``NORMAL`` for the next commit (caller holds the lock).
@@ -212,12 +226,6 @@ class Journal:
         if durable != self._durable:
             self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
             self._durable = durable
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the journal lock across several calls (choose paths, then plan)."""
-        with self._lock:
-            yield
 
     # -- reads -------------------------------------------------------------------
 
@@ -260,13 +268,6 @@ class Journal:
                 "SELECT directory_key FROM shipments WHERE directory_key IS NOT NULL"
             ).fetchall()
         return {row[0] for row in rows}
-
-    def directory_taken(self, directory: str) -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT 1 FROM shipments WHERE directory_key = ?", (path_key(directory),)
-            ).fetchone()
-        return row is not None
 
     # -- state changes -------------------------------------------------------------
 
@@ -320,42 +321,85 @@ class Journal:
         *,
         replace: bool = True,
     ) -> None:
-        """Record the shipment, its folder and every document's final path and hash, in
-        one durable transaction; state ``storing``. Replaces an older plan of the shipment;
+        """Record the shipment, its folder and every document's final path and hash,
+        durably; state ``storing``. Replaces an older plan of the shipment;
         ``replace=False`` promises there is none (a shipment the journal does not know).
+
+        Group commit: plans that threads hand in while another plan is being committed
+        are written together, in one transaction with one fsync, each in a savepoint of
+        its own (one failing plan does not take the others with it). It returns once the
+        plan is on disk, and raises if it is not.
         """
-        with self._transaction() as db:
-            self._upsert(db, profile, shipment_id, info, ShipmentState.STORING, directory=directory)
-            if replace:
-                db.execute(
-                    "DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id)
+        request = _PlanRequest((profile, shipment_id, info, directory, documents, replace))
+        with self._queue_lock:
+            self._queue.append(request)
+        with self._lock:
+            if not request.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit_plans(batch)
+        if request.error is not None:
+            raise request.error
+
+    def _commit_plans(self, batch: list[_PlanRequest]) -> None:
+        try:
+            with self._transaction() as db:
+                for request in batch:
+                    db.execute("SAVEPOINT plan")
+                    try:
+                        self._write_plan(db, *request.args)
+                    except sqlite3.Error as exc:  # e.g. a path another plan holds
+                        db.execute("ROLLBACK TO plan")
+                        request.error = exc
+                    db.execute("RELEASE plan")
+        except BaseException as exc:  # noqa: BLE001 - every waiting thread must hear of it
+            for request in batch:
+                request.error = request.error or exc
+        finally:
+            self.plan_commits += 1
+            for request in batch:
+                request.done = True
+
+    @classmethod
+    def _write_plan(
+        cls,
+        db: sqlite3.Connection,
+        profile: str,
+        shipment_id: str,
+        info: ShipmentInfo,
+        directory: str,
+        documents: Sequence[JournalDocument],
+        replace: bool,
+    ) -> None:
+        cls._upsert(db, profile, shipment_id, info, ShipmentState.STORING, directory=directory)
+        if replace:
+            db.execute("DELETE FROM documents WHERE profile = ? AND shipment_id = ?", (profile, shipment_id))
+        db.executemany(
+            "INSERT INTO documents (profile, shipment_id, seq, path, path_key, original_name,"
+            " content_type, document_type, vsnr, vu_number, description, size, sha256,"
+            " checksum_verified, archive_name)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    profile,
+                    shipment_id,
+                    doc.seq,
+                    doc.path,
+                    path_key(doc.path),
+                    doc.original_name,
+                    doc.content_type,
+                    doc.document_type,
+                    doc.vsnr,
+                    doc.vu_number,
+                    doc.description,
+                    doc.size,
+                    doc.sha256,
+                    None if doc.checksum_verified is None else int(doc.checksum_verified),
+                    doc.archive_name,
                 )
-            db.executemany(
-                "INSERT INTO documents (profile, shipment_id, seq, path, path_key, original_name,"
-                " content_type, document_type, vsnr, vu_number, description, size, sha256,"
-                " checksum_verified, archive_name)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        profile,
-                        shipment_id,
-                        doc.seq,
-                        doc.path,
-                        path_key(doc.path),
-                        doc.original_name,
-                        doc.content_type,
-                        doc.document_type,
-                        doc.vsnr,
-                        doc.vu_number,
-                        doc.description,
-                        doc.size,
-                        doc.sha256,
-                        None if doc.checksum_verified is None else int(doc.checksum_verified),
-                        doc.archive_name,
-                    )
-                    for doc in documents
-                ],
-            )
+                for doc in documents
+            ],
+        )
 
     def mark_stored(self, profile: str, shipment_id: str) -> None:
         # Not fsync'ed either: the plan (durable) names every file with its hash, and the

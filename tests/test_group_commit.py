@@ -1,0 +1,138 @@
+"""Group commit: plans of concurrent workers share one durable transaction, a folder fsync is shared.
+
+The batching is made deterministic here: the test holds the lock the committer needs
+until every thread has handed in its work, then lets go and counts commits and fsyncs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bipro_ruv.transfer._files import DirectorySync
+from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentInfo, ShipmentState
+
+WORKERS = 6
+
+
+def _document(shipment_id: str, path: str) -> JournalDocument:
+    return JournalDocument(
+        profile="ruv",
+        shipment_id=shipment_id,
+        seq=0,
+        path=path,
+        original_name="Police.pdf",
+        content_type="application/pdf",
+        document_type=None,
+        vsnr=None,
+        vu_number="5311",
+        description=None,
+        size=3,
+        sha256="00" * 32,
+        checksum_verified=None,
+        archive_name=None,
+    )
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the threads never got there"
+        time.sleep(0.005)
+
+
+def _plan_concurrently(journal: Journal, paths: list[str]) -> dict[str, BaseException | None]:
+    outcome: dict[str, BaseException | None] = {}
+
+    def plan(number: int) -> None:
+        sid = f"S{number}"
+        try:
+            journal.plan("ruv", sid, ShipmentInfo(), sid, [_document(sid, paths[number])], replace=False)
+            outcome[sid] = None
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            outcome[sid] = exc
+
+    threads = [threading.Thread(target=plan, args=(n,)) for n in range(len(paths))]
+    with journal._lock:  # the committer's lock: every plan queues up behind it
+        for thread in threads:
+            thread.start()
+        _wait_for(lambda: len(journal._queue) == len(paths))
+    for thread in threads:
+        thread.join(10)
+    return outcome
+
+
+def test_concurrent_plans_share_one_durable_transaction(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        outcome = _plan_concurrently(journal, [f"S{n}/Police.pdf" for n in range(WORKERS)])
+        assert outcome == {f"S{n}": None for n in range(WORKERS)}
+        assert journal.plan_commits == 1
+        assert {s.shipment_id for s in journal.shipments("ruv", ShipmentState.STORING)} == set(outcome)
+        assert len(journal.documents("ruv")) == WORKERS
+        assert journal.directory_keys() == {f"s{n}" for n in range(WORKERS)}
+
+
+def test_one_bad_plan_in_a_batch_fails_alone(tmp_path: Path) -> None:
+    paths = [f"S{n}/Police.pdf" for n in range(WORKERS)]
+    paths[3] = paths[1]  # two shipments claiming one file: the journal refuses the second
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        outcome = _plan_concurrently(journal, paths)
+        failed = {sid for sid, error in outcome.items() if error is not None}
+        assert len(failed) == 1
+        assert failed <= {"S1", "S3"}
+        assert isinstance(outcome[failed.pop()], sqlite3.IntegrityError)
+        assert journal.plan_commits == 1
+        assert len(journal.documents("ruv")) == WORKERS - 1
+        assert len(journal.shipments("ruv")) == WORKERS - 1
+
+
+def test_a_plan_returns_only_once_it_is_committed(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        journal.plan("ruv", "A", ShipmentInfo(), "A", [_document("A", "A/x.pdf")], replace=False)
+        # Read back through a second connection: the plan is committed, not just queued.
+        with sqlite3.connect(tmp_path / "journal.sqlite3") as other:
+            assert other.execute("SELECT state FROM shipments").fetchall() == [("storing",)]
+
+
+def test_concurrent_directory_syncs_share_one_fsync(tmp_path: Path) -> None:
+    sync = DirectorySync(tmp_path)
+    sync.sync()
+    sync.sync()
+    assert sync.fsyncs == 2  # one after the other: each change gets its own
+    threads = [threading.Thread(target=sync.sync) for _ in range(WORKERS)]
+    with sync._sync_lock:
+        for thread in threads:
+            thread.start()
+        _wait_for(lambda: sync._requested == 2 + WORKERS)
+    for thread in threads:
+        thread.join(10)
+    assert sync.fsyncs == 3  # the first to get the lock covered every ticket taken before it
+
+
+def test_a_change_after_an_fsync_began_gets_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sync = DirectorySync(tmp_path)
+    started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def slow_fsync(directory: Path) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            release.wait(10)
+
+    monkeypatch.setattr("bipro_ruv.transfer._files.fsync_directory", slow_fsync)
+    first = threading.Thread(target=sync.sync)
+    first.start()
+    started.wait(10)
+    second = threading.Thread(target=sync.sync)  # its change came after the fsync began
+    second.start()
+    _wait_for(lambda: sync._requested == 2)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert len(calls) == 2
