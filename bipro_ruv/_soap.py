@@ -30,7 +30,7 @@ from lxml import etree
 
 from bipro_ruv._template import EnvelopeTemplates
 from bipro_ruv._transport import HttpTransport, RetryPolicy, raise_for_unreadable
-from bipro_ruv._xml import NS, child, child_text, children, local_name, parse_xml
+from bipro_ruv._xml import NS, child, child_text, child_texts, children, local_name, parse_xml
 from bipro_ruv.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -261,24 +261,27 @@ def _looks_like_xml(data: bytes) -> bool:
 
 def parse_status(element: etree._Element) -> Status:
     """Read a ``Status`` element (any namespace) into a :class:`Status`."""
-    meldungen = tuple(
-        Meldung(
-            art=child_text(item, "ArtID"),
-            meldung_id=child_text(item, "MeldungID"),
-            text=child_text(item, "Text"),
-            quelle=child_text(item, "Quelle"),
-            identifikationsnummer=child_text(item, "Identifikationsnummer"),
+    meldungen = []
+    for item in children(element, "Meldung"):
+        fields = child_texts(item)
+        meldungen.append(
+            Meldung(
+                art=fields.get("ArtID"),
+                meldung_id=fields.get("MeldungID"),
+                text=fields.get("Text"),
+                quelle=fields.get("Quelle"),
+                identifikationsnummer=fields.get("Identifikationsnummer"),
+            )
         )
-        for item in children(element, "Meldung")
-    )
-    schwebe_text = child_text(element, "Schwebe")
+    fields = child_texts(element)
+    schwebe_text = fields.get("Schwebe")
     return Status(
-        prozess_id=child_text(element, "ProzessID"),
-        zeitstempel=child_text(element, "Zeitstempel"),
-        status_id=child_text(element, "StatusID") or "",
-        gueltigkeitsende=child_text(element, "Gueltigkeitsende"),
+        prozess_id=fields.get("ProzessID"),
+        zeitstempel=fields.get("Zeitstempel"),
+        status_id=fields.get("StatusID") or "",
+        gueltigkeitsende=fields.get("Gueltigkeitsende"),
         schwebe=None if schwebe_text is None else schwebe_text.lower() in ("true", "1"),
-        meldungen=meldungen,
+        meldungen=tuple(meldungen),
     )
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "NS",
     "child",
     "child_text",
+    "child_texts",
     "children",
     "descendant",
     "local_name",
@@ -120,6 +121,23 @@ def child_text(element: etree._Element | None, *path: str) -> str | None:
         return None
     text = found.text.strip()
     return text or None
+
+
+def child_texts(element: etree._Element) -> dict[str, str | None]:
+    """:func:`child_text` of every child at once, by local name (the first child of a name wins).
+
+    For reading a record of several fields: one pass over the children instead of one
+    lookup per field.
+    """
+    found: dict[str, str | None] = {}
+    for item in element:
+        tag = item.tag
+        if isinstance(tag, str):
+            name = tag.rpartition("}")[2]
+            if name not in found:
+                text = item.text.strip() if item.text is not None else ""
+                found[name] = text or None
+    return found
 
 
 def descendant(element: etree._Element, name: str) -> etree._Element | None:

@@ -26,9 +26,10 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import itertools
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -128,7 +129,7 @@ def get_boundary(content_type: str) -> str:
     boundary = params.get("boundary", "")
     if not boundary:
         raise MimeError(f"multipart Content-Type without boundary parameter: {content_type!r}")
-    if len(boundary) > 200 or any(ord(c) < 0x20 or ord(c) > 0x7E for c in boundary):
+    if len(boundary) > 200 or not (boundary.isascii() and boundary.isprintable()):
         raise MimeError(f"unusable multipart boundary {boundary!r}")
     return boundary
 
@@ -265,22 +266,51 @@ class _RootSink:
         self.data += data
 
 
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS |= getattr(os, "O_CLOEXEC", 0)
+_spool_names = itertools.count(1)
+_SPOOL_PREFIX = f"part-{os.getpid()}-{secrets.token_hex(4)}-"
+
+
+def _new_spool_file(spool_dir: Path) -> tuple[int, Path]:
+    """A new, empty file of our own in ``spool_dir`` (never an existing one: O_EXCL)."""
+    while True:
+        path = spool_dir / f"{_SPOOL_PREFIX}{next(_spool_names)}.bin"
+        try:
+            return os.open(path, _OPEN_FLAGS, 0o600), path
+        except FileExistsError:
+            continue
+
+
 class _FileSink:
+    """An attachment on its way to a spool file: written unbuffered (the parser hands
+    over chunks of the reply, not small pieces), hashed on the way, fsync'ed at the end."""
+
     def __init__(self, spool_dir: Path, created: list[Path]) -> None:
-        fd, name = tempfile.mkstemp(dir=spool_dir, prefix="part-", suffix=".bin")
-        self.path = Path(name)
+        self.fd, self.path = _new_spool_file(spool_dir)
         created.append(self.path)
-        self.file = os.fdopen(fd, "wb")
         self.hasher = MultiHasher()
+        self.closed = False
 
     def write(self, data: bytes) -> None:
-        self.file.write(data)
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
         self.hasher.update(data)
 
     def close(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
+        if not self.closed:
+            self.closed = True
+            try:
+                os.fsync(self.fd)
+            finally:
+                os.close(self.fd)
+
+    def discard(self) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
 
 
 class _Part:
@@ -348,7 +378,7 @@ class _Parser:
 
     def abort(self) -> None:
         if self._part is not None and isinstance(self._part.sink, _FileSink):
-            self._part.sink.file.close()
+            self._part.sink.discard()
         for path in self.created:
             path.unlink(missing_ok=True)
 

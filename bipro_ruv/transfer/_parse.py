@@ -12,7 +12,7 @@ from datetime import date, datetime
 from lxml import etree
 
 from bipro_ruv._soap import check_status
-from bipro_ruv._xml import child, child_text, children
+from bipro_ruv._xml import child, child_texts, children
 from bipro_ruv.errors import ProtocolError
 from bipro_ruv.models import Status
 from bipro_ruv.transfer.models import Shipment
@@ -63,23 +63,24 @@ def _int(value: str | None) -> int | None:
 
 def parse_shipment(element: etree._Element, label: Callable[[str], str | None] | None = None) -> Shipment:
     """A ``tran:Lieferung`` element as :class:`Shipment`."""
-    shipment_id = child_text(element, "ID")
+    fields = child_texts(element)
+    shipment_id = fields.get("ID")
     if not shipment_id:
         raise ProtocolError("Lieferung without ID")
-    category = child_text(element, "Kategorie")
-    created_raw = child_text(element, "Einstellzeitpunkt")
+    category = fields.get("Kategorie")
+    created_raw = fields.get("Einstellzeitpunkt")
     return Shipment(
         id=shipment_id,
         category=category,
         category_label=label(category) if (label and category) else None,
         created_at=parse_datetime(created_raw),
         created_at_raw=created_raw,
-        available_until=parse_date(child_text(element, "VerfuegbarBis")),
-        delivery_type=child_text(element, "ArtDerLieferung"),
-        data_only=_bool(child_text(element, "EnthaeltNurDaten")),
-        periodic=_bool(child_text(element, "PeriodischeLieferung")),
-        line=child_text(element, "Sparte"),
-        transfer_count=_int(child_text(element, "AnzahlTransfers")),
+        available_until=parse_date(fields.get("VerfuegbarBis")),
+        delivery_type=fields.get("ArtDerLieferung"),
+        data_only=_bool(fields.get("EnthaeltNurDaten")),
+        periodic=_bool(fields.get("PeriodischeLieferung")),
+        line=fields.get("Sparte"),
+        transfer_count=_int(fields.get("AnzahlTransfers")),
     )
 
 
