@@ -107,6 +107,21 @@ def _load() -> float | None:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
+def _steal() -> float | None:
+    """CPU time (s, all CPUs) the hypervisor gave to other guests so far (Linux /proc/stat);
+    its growth during a run says how much a virtual machine's neighbours slowed it."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _steal_since(start: float | None) -> float | None:
+    end = _steal()
+    return None if start is None or end is None else round(end - start, 2)
+
+
 def _headers(operation: str) -> dict[str, str]:
     # What bipro_ruv sends (SoapEndpoint.headers), so the server does the same work.
     return {
@@ -151,7 +166,7 @@ def replay(base_url: str, workers: int, store_dir: Path | None = None) -> dict[s
     sts_url, transfer_url, version = profile.sts.url, profile.transfer.url, profile.transfer.bipro_version
     username, password = sandbox_credentials()
     session = requests.Session()
-    load = _load()
+    load, steal = _load(), _steal()
     cpu = time.process_time()
     started = time.perf_counter()
 
@@ -207,6 +222,7 @@ def replay(base_url: str, workers: int, store_dir: Path | None = None) -> dict[s
         "wall_s": elapsed,
         "client_cpu_s": cpu,
         "load_before_after": (load, _load()),
+        "steal_s": _steal_since(steal),
         "shipments": len(ids),
         "ok": sum(ok for ok, _ in outcomes),
         "get_body_bytes": sum(size for _, size in outcomes),
@@ -235,7 +251,7 @@ def fetch(
         def call() -> Any:
             return client.fetch_open_documents(inbox, workers=workers)
 
-        load = _load()
+        load, steal = _load(), _steal()
         cpu = time.process_time()
         started = time.perf_counter()
         report = call() if wrap is None else wrap(call)
@@ -247,6 +263,7 @@ def fetch(
         "wall_s": elapsed,
         "client_cpu_s": cpu,
         "load_before_after": (load, _load()),
+        "steal_s": _steal_since(steal),
         "shipments": len(report.results),
         "ok": report.count(Outcome.ACKNOWLEDGED),
         "failures": len(report.failures),
@@ -465,6 +482,9 @@ def main() -> int:
                 )
                 if stores:
                     line += f", replay+store {stores[-1]['wall_s']:.2f} s"
+                steals = [result["steal_s"] for result in (fetches[-1], replays[-1])]
+                if None not in steals:
+                    line += f"; CPU stolen by other VMs: {steals[0]:.1f} s / {steals[1]:.1f} s"
                 print(line, flush=True)
                 checks = [("fetch", fetches[-1]), ("replay", replays[-1])]
                 checks += [("replay+store", stores[-1])] if stores else []

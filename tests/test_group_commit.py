@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bipro_ruv.transfer._files import DirectorySync
-from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentInfo, ShipmentState
+from bipro_ruv.transfer.journal import ACK_BATCH, Journal, JournalDocument, ShipmentInfo, ShipmentState
 
 WORKERS = 6
 
@@ -136,3 +136,26 @@ def test_a_change_after_an_fsync_began_gets_its_own(tmp_path: Path, monkeypatch:
     first.join(10)
     second.join(10)
     assert len(calls) == 2
+
+
+def _states(path: Path) -> dict[str, str]:
+    with sqlite3.connect(path) as other:
+        return dict(other.execute("SELECT shipment_id, state FROM shipments").fetchall())
+
+
+def test_acknowledgements_are_written_in_batches_and_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    ids = [f"S{n}" for n in range(ACK_BATCH + 3)]
+    with Journal(path) as journal:
+        for sid in ids:
+            journal.plan("ruv", sid, ShipmentInfo(), sid, [_document(sid, f"{sid}/x.pdf")], replace=False)
+        for sid in ids[: ACK_BATCH - 1]:
+            journal.mark_acknowledged("ruv", sid)
+        assert set(_states(path).values()) == {"storing"}  # not written yet
+        journal.mark_acknowledged("ruv", ids[ACK_BATCH - 1])  # the batch is full
+        states = _states(path)
+        assert [states[sid] for sid in ids[:ACK_BATCH]] == ["acknowledged"] * ACK_BATCH
+        for sid in ids[ACK_BATCH:]:
+            journal.mark_acknowledged("ruv", sid)
+        assert {states[sid] for sid in ids[ACK_BATCH:]} == {"storing"}
+    assert set(_states(path).values()) == {"acknowledged"}  # close() wrote the rest

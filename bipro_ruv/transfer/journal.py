@@ -25,6 +25,7 @@ files on disk (and the next durable commit carries them to disk anyway).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -36,6 +37,8 @@ from pathlib import Path
 
 from bipro_ruv.transfer.models import Document
 from bipro_ruv.vsnr import Vsnr
+
+log = logging.getLogger("bipro_ruv.journal")
 
 __all__ = ["Journal", "JournalDocument", "JournalShipment", "ShipmentInfo", "ShipmentState"]
 
@@ -162,6 +165,10 @@ class _PlanRequest:
     error: BaseException | None = None
 
 
+#: Acknowledgements recorded per journal transaction (see :meth:`Journal.mark_acknowledged`).
+ACK_BATCH = 32
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -180,6 +187,8 @@ class Journal:
         self._lock = threading.RLock()
         self._queue_lock = threading.Lock()
         self._queue: list[_PlanRequest] = []
+        self._acks_lock = threading.Lock()
+        self._acks: list[tuple[str, str, str, str]] = []
         #: Transactions that committed plans (fewer than plans when group commit batched them).
         self.plan_commits = 0
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
@@ -413,17 +422,33 @@ class Journal:
         """``acknowledged`` (and ``stored_at``, if "stored" was not recorded separately).
 
         A fetch that acknowledges goes from ``storing`` to ``acknowledged`` in one step
-        once the files are durable. Not fsync'ed: if a power loss takes it back, the next
-        run finds the files complete, acknowledges again and the server answers OK or
-        04003 (unknown).
+        once the files are durable. Recorded in batches (:data:`ACK_BATCH` at a time, the
+        rest by :meth:`flush` or :meth:`close`) and not fsync'ed: if a crash or power loss
+        loses some, the next run finds those shipments' files complete, acknowledges them
+        again and the server answers OK or 04003 (unknown). Nothing is downloaded again.
         """
         now = _now()
+        with self._acks_lock:
+            self._acks.append((now, now, profile, shipment_id))
+            full = len(self._acks) >= ACK_BATCH
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the acknowledgements recorded so far (one transaction, not fsync'ed)."""
         with self._lock:
-            self._use_durable(False)
-            # One statement: SQLite commits it atomically on its own (autocommit).
-            self._set_state(
-                self._db, profile, shipment_id, ShipmentState.ACKNOWLEDGED, stored_at=now, acknowledged_at=now
-            )
+            with self._acks_lock:
+                batch, self._acks = self._acks, []
+            if not batch:
+                return
+            with self._transaction(durable=False) as db:
+                cursor = db.executemany(
+                    "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(stored_at, ?),"
+                    " acknowledged_at = COALESCE(acknowledged_at, ?) WHERE profile = ? AND shipment_id = ?",
+                    [(ShipmentState.ACKNOWLEDGED.value, *row) for row in batch],
+                )
+            if cursor.rowcount != len(batch):
+                log.warning("%d acknowledged shipments were not in the journal", len(batch) - cursor.rowcount)
 
     def mark_failed(self, profile: str, shipment_id: str, info: ShipmentInfo, error: str) -> None:
         """Remember the error; a shipment that was never stored will be downloaded again next run."""
@@ -450,7 +475,10 @@ class Journal:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            try:
+                self.flush()
+            finally:
+                self._db.close()
 
     def __enter__(self) -> Journal:
         return self
