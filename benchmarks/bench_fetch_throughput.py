@@ -14,13 +14,17 @@ For every worker count (default: the library default 3, and 1), in this one run:
    getShipment + acknowledgeShipment per shipment from string-template envelopes, over one
    keep-alive ``requests.Session``, with a ``ThreadPoolExecutor`` of the same ``w`` workers,
    each body read fully. No parsing beyond regexes for the token and the IDs, no files.
+3. **replay+store** (unless ``--no-durable-baseline``): the replay plus the least durable store
+   per shipment before its acknowledgement (folder, temp file, fsync, rename, folder fsyncs):
+   what the disk alone costs any crash-safe fetch.
 
-ratio = fetch / replay for the same worker count; goal (issue 3): <= 1.3. With ``--repeat``
-the runs alternate which contender goes first and the medians are compared. Each run also
-records this process's CPU time (``time.process_time``: client side only, the sandbox is
-another process) and the 1-minute load average, since other work on the machine skews wall
-times. Before any timing, a small warm-up fetch parses the WSDLs and imports everything
-(one-time per-process costs).
+ratio = fetch / replay for the same worker count; goal (issue 3): <= 1.3, judged for the first
+worker count (the library default). With ``--repeat`` the runs rotate which contender goes first
+and the medians are compared. Each run also records this process's CPU time
+(``time.process_time``: client side only, the sandbox is another process), the 1-minute load
+average and the CPU time stolen by other virtual machines, since other work on the machine skews
+wall times. Before any timing, a small warm-up fetch parses the WSDLs and imports everything
+(one-time per-process costs). Inboxes are removed only at the very end (see the README).
 
 If a ratio is above the goal (or with ``--profile always``), further fetches with ``workers=1``
 run under cProfile (one thread, so the profile holds all client work; tables with file:line,
@@ -510,8 +514,9 @@ def main() -> int:
                 "replay_store_runs": stores,
             }
         profile = None
-        worst = max(run["ratio"] for run in runs.values())
-        if options.profile == "always" or (options.profile == "auto" and worst > GOAL_RATIO):
+        # The goal is judged for the first worker count (the library default).
+        judged = runs[str(worker_counts[0])]["ratio"]
+        if options.profile == "always" or (options.profile == "auto" and judged > GOAL_RATIO):
             print("\nprofiling a fetch with workers=1 ...", flush=True)
             profilers = [name.strip() for name in options.profiler.split(",") if name.strip()]
             profile = profile_fetch(options.shipments, work_dir, options.top, profilers)
@@ -540,7 +545,11 @@ def main() -> int:
             f"{run['fetch_s']:.2f}",
             f"{run['replay_s']:.2f}",
             f"{run['ratio']:.2f}x",
-            "met" if run["ratio"] <= GOAL_RATIO else f"NOT MET (> {GOAL_RATIO}x)",
+            (
+                ("met" if run["ratio"] <= GOAL_RATIO else f"NOT MET (> {GOAL_RATIO}x)")
+                if run["workers"] == worker_counts[0]
+                else "not judged"
+            ),
             f"{run['fetch_s'] / n * 1000:.2f}",
             f"{run['replay_s'] / n * 1000:.2f}",
             f"{run['fetch_cpu_s'] / n * 1000:.2f}",
@@ -565,7 +574,7 @@ def main() -> int:
         },
     )
     print(f"\nJSON: {path}")
-    return 0 if worst <= GOAL_RATIO else 1
+    return 0 if judged <= GOAL_RATIO else 1
 
 
 if __name__ == "__main__":

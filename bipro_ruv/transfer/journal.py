@@ -353,6 +353,9 @@ class Journal:
     def _commit_plans(self, batch: list[_PlanRequest]) -> None:
         try:
             with self._transaction() as db:
+                if len(batch) == 1:  # alone: its error rolls back the transaction, nothing else
+                    self._write_plan(db, *batch[0].args)
+                    return
                 for request in batch:
                     db.execute("SAVEPOINT plan")
                     try:
