@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -393,3 +394,16 @@ def test_multihasher_matches_hashlib_over_chunks() -> None:
         hasher.update(piece)
     assert hasher.hexdigests() == HEX
     assert hasher.size == len(DATA)
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=st.from_regex(r"[A-Za-z0-9_.-]{1,40}", fullmatch=True) | st.text(max_size=30))
+def test_the_plain_name_shortcut_changes_nothing(name: str) -> None:
+    # _clean() returns names of plain ASCII characters unchanged without looking at each
+    # character; the full rules must agree for every name the shortcut takes.
+    from bipro_ruv.transfer import _files
+
+    if _files._PLAIN_NAME.fullmatch(name):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_files, "_PLAIN_NAME", re.compile(r"(?!)"))  # shortcut off
+            assert _files._clean(name) == name

@@ -102,7 +102,13 @@ def _extension_for(content_type: str | None) -> str:
     return _EXTENSIONS.get(media_type) or mimetypes.guess_extension(media_type, strict=False) or ""
 
 
+# Names _clean() leaves exactly as they are: ASCII letters, digits, "_", "-" and inner dots.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+
+
 def _clean(name: str) -> str:
+    if _PLAIN_NAME.fullmatch(name):
+        return name  # the common case, without the per-character Unicode checks below
     name = unicodedata.normalize("NFC", name)
     components = [c for c in name.replace("\\", "/").split("/") if c.strip() not in ("", ".", "..")]
     name = components[-1] if components else ""
