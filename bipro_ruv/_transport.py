@@ -144,8 +144,8 @@ class HttpTransport(Transport):
         # Passed with every request, so nothing can replace the CA the caller chose.
         self.verify: bool | str = str(verify) if isinstance(verify, Path) else verify
         self.session.verify = self.verify
+        #: Per endpoint URL, once it passed check_url(): HTTPS_PROXY / NO_PROXY as requests reads them.
         self._proxies: dict[str, dict[str, str]] = {}
-        self._checked_urls: set[str] = set()
         self._prepared: dict[tuple[str, tuple[tuple[str, str], ...]], requests.PreparedRequest] = {}
         self.session.headers["User-Agent"] = USER_AGENT
         # zeep mounts a file:// adapter for local WSDLs; our WSDLs are read by path,
@@ -167,35 +167,20 @@ class HttpTransport(Transport):
         self, address: str, message: bytes, headers: dict[str, str], *, stream: bool = False
     ) -> requests.Response:
         """POST ``message``; map network failures and unreadable statuses to our errors."""
-        if address not in self._checked_urls:
-            check_url(address, allow_insecure_http=self.allow_insecure_http)
-            self._checked_urls.add(address)
         proxies = self._proxies.get(address)
         if proxies is None:
-            # HTTPS_PROXY / NO_PROXY as requests reads them, once per endpoint.
+            check_url(address, allow_insecure_http=self.allow_insecure_http)
             proxies = self._proxies[address] = requests.utils.get_environ_proxies(address)
         started = time.monotonic()
         try:
-            prepared = self._prepare(address, message, headers)
-            if prepared is None:
-                response = self.session.post(
-                    address,
-                    data=message,
-                    headers=headers,
-                    timeout=self.timeouts.as_tuple(),
-                    stream=stream,
-                    verify=self.verify,
-                    proxies=proxies,
-                )
-            else:
-                response = self.session.send(
-                    prepared,
-                    timeout=self.timeouts.as_tuple(),
-                    stream=stream,
-                    verify=self.verify,
-                    proxies=proxies,
-                    cert=self.session.cert,
-                )
+            response = self.session.send(
+                self._prepare(address, message, headers),
+                timeout=self.timeouts.as_tuple(),
+                stream=stream,
+                verify=self.verify,
+                proxies=proxies,
+                cert=self.session.cert,
+            )
         except requests.Timeout as exc:
             raise RequestTimeout(f"no answer from {_host(address)} within the timeout ({exc})") from exc
         except requests.exceptions.SSLError as exc:
@@ -222,20 +207,19 @@ class HttpTransport(Transport):
             )
         return response
 
-    def _prepare(
-        self, address: str, message: bytes, headers: dict[str, str]
-    ) -> requests.PreparedRequest | None:
-        """A copy of a cached prepared POST with ``message`` as its body, or None.
+    def _prepare(self, address: str, message: bytes, headers: dict[str, str]) -> requests.PreparedRequest:
+        """The POST of ``message``, with the session's headers, cookies, auth and hooks merged in.
 
-        ``Session.post`` merges the session's headers, cookies, auth and hooks into every
-        request, which costs as much CPU as the rest of a small BiPRO exchange. For the
-        session this transport created (no auth, no hooks) that merge gives the same
-        result every time, so it is done once per URL and header set. Once the server
-        has set a cookie (a load balancer's sticky session), every request takes the
-        full path again so the cookie is sent.
+        That merge costs as much CPU as the rest of a small BiPRO exchange. For the session
+        this transport created (no auth, no hooks) it gives the same result every time, so
+        it is done once per URL and header set and copied. A session passed in by the
+        caller, or one the server has set a cookie on (a load balancer's sticky session),
+        is merged on every request so nothing of it is lost.
         """
         if not self._close_session or self.session.cookies:
-            return None
+            return self.session.prepare_request(
+                requests.Request("POST", address, data=message, headers=headers)
+            )
         key = (address, tuple(headers.items()))
         template = self._prepared.get(key)
         if template is None:

@@ -110,7 +110,7 @@ def child(element: etree._Element | None, *path: str) -> etree._Element | None:
     for name in path:
         if current is None:
             return None
-        current = next(current.iterchildren(f"{{*}}{name}"), None)
+        current = next(children(current, name), None)
     return current
 
 
@@ -130,13 +130,11 @@ def child_texts(element: etree._Element) -> dict[str, str | None]:
     lookup per field.
     """
     found: dict[str, str | None] = {}
-    for item in element:
-        tag = item.tag
-        if isinstance(tag, str):
-            name = tag.rpartition("}")[2]
-            if name not in found:
-                text = item.text.strip() if item.text is not None else ""
-                found[name] = text or None
+    for item in element.iterchildren(etree.Element):
+        name = local_name(item)
+        if name not in found:
+            text = item.text.strip() if item.text is not None else ""
+            found[name] = text or None
     return found
 
 

@@ -26,10 +26,9 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import itertools
 import os
 import re
-import secrets
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -93,6 +92,7 @@ class MultipartReply(_Frozen):
             part.path.unlink(missing_ok=True)
 
 
+@functools.lru_cache(maxsize=256)
 def parse_header_value(value: str) -> tuple[str, Mapping[str, str]]:
     """``'multipart/related; boundary="x"'`` -> ``("multipart/related", {"boundary": "x"})``.
 
@@ -101,11 +101,6 @@ def parse_header_value(value: str) -> tuple[str, Mapping[str, str]]:
     The parameters are read-only: results are cached, since every reply's Content-Type
     is asked for its type, boundary and start, and part headers repeat.
     """
-    return _parse_header_value(value)
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_header_value(value: str) -> tuple[str, Mapping[str, str]]:
     main, _, rest = value.partition(";")
     params: dict[str, str] = {}
     for match in _PARAM.finditer(";" + rest):
@@ -266,28 +261,13 @@ class _RootSink:
         self.data += data
 
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-_OPEN_FLAGS |= getattr(os, "O_CLOEXEC", 0)
-_spool_names = itertools.count(1)
-_SPOOL_PREFIX = f"part-{os.getpid()}-{secrets.token_hex(4)}-"
-
-
-def _new_spool_file(spool_dir: Path) -> tuple[int, Path]:
-    """A new, empty file of our own in ``spool_dir`` (never an existing one: O_EXCL)."""
-    while True:
-        path = spool_dir / f"{_SPOOL_PREFIX}{next(_spool_names)}.bin"
-        try:
-            return os.open(path, _OPEN_FLAGS, 0o600), path
-        except FileExistsError:
-            continue
-
-
 class _FileSink:
     """An attachment on its way to a spool file: written unbuffered (the parser hands
     over chunks of the reply, not small pieces), hashed on the way, fsync'ed at the end."""
 
     def __init__(self, spool_dir: Path, created: list[Path]) -> None:
-        self.fd, self.path = _new_spool_file(spool_dir)
+        fd, name = tempfile.mkstemp(dir=spool_dir, prefix="part-", suffix=".bin")
+        self.fd, self.path = fd, Path(name)
         created.append(self.path)
         self.hasher = MultiHasher()
         self.closed = False

@@ -165,6 +165,13 @@ class _PlanRequest:
     error: BaseException | None = None
 
 
+# A new state; the first stored/acknowledged time is kept. Parameters: state, stored_at,
+# acknowledged_at, profile, shipment_id.
+_SET_STATE = (
+    "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(stored_at, ?),"
+    " acknowledged_at = COALESCE(acknowledged_at, ?) WHERE profile = ? AND shipment_id = ?"
+)
+
 #: Acknowledgements recorded per journal transaction (see :meth:`Journal.mark_acknowledged`).
 ACK_BATCH = 32
 
@@ -446,9 +453,7 @@ class Journal:
                 return
             with self._transaction(durable=False) as db:
                 cursor = db.executemany(
-                    "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(stored_at, ?),"
-                    " acknowledged_at = COALESCE(acknowledged_at, ?) WHERE profile = ? AND shipment_id = ?",
-                    [(ShipmentState.ACKNOWLEDGED.value, *row) for row in batch],
+                    _SET_STATE, [(ShipmentState.ACKNOWLEDGED.value, *row) for row in batch]
                 )
             if cursor.rowcount != len(batch):
                 log.warning("%d acknowledged shipments were not in the journal", len(batch) - cursor.rowcount)
@@ -468,11 +473,7 @@ class Journal:
         stored_at: str | None = None,
         acknowledged_at: str | None = None,
     ) -> None:
-        cursor = db.execute(
-            "UPDATE shipments SET state = ?, error = NULL, stored_at = COALESCE(stored_at, ?),"
-            " acknowledged_at = COALESCE(acknowledged_at, ?) WHERE profile = ? AND shipment_id = ?",
-            (state.value, stored_at, acknowledged_at, profile, shipment_id),
-        )
+        cursor = db.execute(_SET_STATE, (state.value, stored_at, acknowledged_at, profile, shipment_id))
         if cursor.rowcount != 1:
             raise KeyError(f"shipment {shipment_id!r} of profile {profile!r} is not in the journal")
 
