@@ -537,6 +537,7 @@ def main() -> int:
             "replay",
             "replay+store s",
             "store floor",
+            "fetch / floor",
         ]
     )
     for run in runs.values():
@@ -556,6 +557,7 @@ def main() -> int:
             f"{run['replay_cpu_s'] / n * 1000:.2f}",
             "-" if run["replay_store_s"] is None else f"{run['replay_store_s']:.2f}",
             "-" if run["store_floor_ratio"] is None else f"{run['store_floor_ratio']:.2f}x",
+            "-" if run["replay_store_s"] is None else f"{run['fetch_s'] / run['replay_store_s']:.2f}x",
         )
     print(f"\n{n} shipments, median of {options.repeat} run(s) each:\n")
     print_table(table)

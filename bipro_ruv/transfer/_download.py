@@ -22,7 +22,7 @@ from typing import Any
 from lxml import etree
 
 from bipro_ruv._soap import SecurityHeader, SoapEndpoint, check_status, multipart_root_xml, read_envelope
-from bipro_ruv._xml import NS, child, child_text, children, descendant, local_name
+from bipro_ruv._xml import NS, child, child_text, children, descendant
 from bipro_ruv.errors import ProtocolError
 from bipro_ruv.models import Status
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
@@ -113,12 +113,8 @@ def _decode_inline(text: str, spool_dir: Path) -> tuple[Path, int, dict[str, str
 
 
 def _datei_elements(transfer: etree._Element) -> Iterator[etree._Element]:
-    for element in transfer.iter():
-        if (
-            isinstance(element.tag, str)
-            and local_name(element) == "Datei"
-            and child(element, "Daten") is not None
-        ):
+    for element in transfer.iter("{*}Datei"):
+        if child(element, "Daten") is not None:
             yield element
 
 

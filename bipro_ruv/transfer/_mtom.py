@@ -55,6 +55,7 @@ _MAX_PADDING = 256  # RFC 2046 transport padding (spaces after the boundary) we 
 _QP_MAX_LINE = 64 * 1024
 _FIELD_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # an RFC 7230 token
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_QUOTED_PAIR = re.compile(r"\\(.)")
 
 
 class _Frozen(BaseModel):
@@ -106,7 +107,9 @@ def parse_header_value(value: str) -> tuple[str, Mapping[str, str]]:
     for match in _PARAM.finditer(";" + rest):
         raw = match.group(2).strip()
         if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1]
+            if "\\" in raw:
+                raw = _QUOTED_PAIR.sub(r"\1", raw)
         params.setdefault(match.group(1).lower(), raw)
     return main.strip().lower(), MappingProxyType(params)
 

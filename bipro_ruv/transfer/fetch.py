@@ -20,10 +20,9 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar, cast
 
 from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, DocumentError, ServiceError
 from bipro_ruv.transfer._download import DownloadedShipment, sha256_file
@@ -57,6 +56,9 @@ from bipro_ruv.transfer.models import (
 
 __all__ = ["STATE_DIR", "Fetcher", "TransferApi", "journal_path"]
 
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
 log = logging.getLogger("bipro_ruv.fetch")
 
 STATE_DIR = ".bipro-ruv"
@@ -67,6 +69,58 @@ _ACK_UNKNOWN = "04003"
 
 def journal_path(inbox: Path) -> Path:
     return inbox / STATE_DIR / "journal.sqlite3"
+
+
+def run_parallel(
+    work: Callable[[_In], _Out], items: Sequence[_In], workers: int, *, name: str = "worker"
+) -> list[_Out]:
+    """``[work(item) for item in items]`` on ``workers`` threads, results in input order.
+
+    Each thread takes the next item as soon as it is free, and the calling thread only
+    waits for the end. (``ThreadPoolExecutor.map`` wakes the caller once per item to hand
+    it each result, a thread switch per shipment that costs measurable CPU when the work
+    items are small.) The first exception stops the other threads from taking new items
+    and is raised here once the items in progress are finished. So does an interruption
+    of the calling thread (Ctrl-C): no item is left half done behind its back.
+    """
+    if workers <= 1 or len(items) <= 1:
+        return [work(item) for item in items]
+    results: list[_Out | None] = [None] * len(items)
+    pending = iter(enumerate(items))
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        while not stop.is_set():
+            with lock:
+                taken = next(pending, None)
+            if taken is None:
+                return
+            index, item = taken
+            try:
+                results[index] = work(item)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                errors.append(exc)
+                stop.set()
+                return
+
+    threads = [
+        threading.Thread(target=loop, name=f"{name}-{number}") for number in range(min(workers, len(items)))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        stop.set()  # e.g. KeyboardInterrupt: let the items in progress finish, start no more
+        for thread in threads:
+            thread.join()
+        raise
+    if errors:
+        raise errors[0]
+    return cast("list[_Out]", results)
 
 
 def _empty(folder: Path) -> None:
@@ -199,11 +253,7 @@ class Fetcher:
                 if item.id not in done and matches_category(item.category, self.categories)
             ]
             self._emit(FetchEventKind.LISTED, count=len(listed))
-            if self.workers == 1 or len(listed) <= 1:
-                results.extend(self._process(item) for item in listed)
-            else:
-                with ThreadPoolExecutor(self.workers, thread_name_prefix="bipro-fetch") as pool:
-                    results.extend(pool.map(self._process, listed))
+            results.extend(run_parallel(self._process, listed, self.workers, name="bipro-fetch"))
             shutil.rmtree(self.spool_root, ignore_errors=True)
         return FetchReport(
             inbox=self.inbox,
