@@ -278,11 +278,3 @@ def _lieferung_as_document(lieferung: etree._Element, shipment_id: str, spool_di
         sha256=hashlib.sha256(data).hexdigest(),
         checksum_verified=None,
     )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

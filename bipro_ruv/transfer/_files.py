@@ -31,6 +31,7 @@ import threading
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -399,12 +400,28 @@ def _parse_digest(value: str, algorithm: str) -> bytes | None:
     return raw if len(raw) == size else None
 
 
-def _hash_file(path: Path) -> dict[str, str]:
-    hasher = MultiHasher()
+class _Hasher(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+_H = TypeVar("_H", bound=_Hasher)
+
+
+def _read_into(path: Path, hasher: _H) -> _H:
+    """Feed the file at ``path`` to ``hasher`` in blocks; returns ``hasher``."""
     with path.open("rb") as source:
         while chunk := source.read(_READ_SIZE):
             hasher.update(chunk)
-    return hasher.hexdigests()
+    return hasher
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of the file at ``path`` (read in blocks, never whole)."""
+    return _read_into(path, hashlib.sha256()).hexdigest()
+
+
+def _hash_file(path: Path) -> dict[str, str]:
+    return _read_into(path, MultiHasher()).hexdigests()
 
 
 def verify_checksum(source: Path | Mapping[str, str], typ: str, expected: str) -> ChecksumResult:

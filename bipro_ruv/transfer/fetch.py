@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, TypeVar, cast
 
 from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, DocumentError, ServiceError
-from bipro_ruv.transfer._download import DownloadedShipment, sha256_file
+from bipro_ruv.transfer._download import DownloadedShipment
 from bipro_ruv.transfer._files import (
     DirectorySync,
     atomic_move,
@@ -33,6 +33,7 @@ from bipro_ruv.transfer._files import (
     fold_names,
     fsync_directory,
     safe_filename,
+    sha256_file,
     unique_path,
 )
 from bipro_ruv.transfer.categories import matches_category
