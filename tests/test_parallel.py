@@ -80,7 +80,9 @@ def test_ctrl_c_in_the_calling_thread_finishes_the_running_items_and_starts_no_m
             finished.append(item)
         return item
 
-    # A real SIGINT while the calling thread waits for the workers.
+    # A real SIGINT while the calling thread waits for the workers. Python's own handler is
+    # installed for the test: a shell starts background jobs with SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -88,6 +90,7 @@ def test_ctrl_c_in_the_calling_thread_finishes_the_running_items_and_starts_no_m
             run_parallel(work, list(range(500)), 3, name="interrupt-test")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("interrupt-test")]
     assert sorted(started) == sorted(finished)  # nothing left half done
     assert 3 <= len(started) < 100

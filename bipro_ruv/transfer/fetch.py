@@ -90,35 +90,45 @@ def run_parallel(
     pending = iter(enumerate(items))
     lock = threading.Lock()
     stop = threading.Event()
+    all_done = threading.Event()
     errors: list[BaseException] = []
+    count = min(workers, len(items))
+    running = [count]
 
     def loop() -> None:
-        while not stop.is_set():
+        try:
+            while not stop.is_set():
+                with lock:
+                    taken = next(pending, None)
+                if taken is None:
+                    return
+                index, item = taken
+                try:
+                    results[index] = work(item)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+                    errors.append(exc)
+                    stop.set()
+                    return
+        finally:
             with lock:
-                taken = next(pending, None)
-            if taken is None:
-                return
-            index, item = taken
-            try:
-                results[index] = work(item)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-                errors.append(exc)
-                stop.set()
-                return
+                running[0] -= 1
+                if running[0] == 0:
+                    all_done.set()
 
-    threads = [
-        threading.Thread(target=loop, name=f"{name}-{number}") for number in range(min(workers, len(items)))
-    ]
+    threads = [threading.Thread(target=loop, name=f"{name}-{number}") for number in range(count)]
     for thread in threads:
         thread.start()
+    # An Event, not Thread.join(): on CPython 3.11 a Ctrl-C that interrupts join() can mark a
+    # thread that is still running as stopped, and a second join() would then not wait for it.
     try:
-        for thread in threads:
-            thread.join()
+        all_done.wait()
     except BaseException:
         stop.set()  # e.g. KeyboardInterrupt: let the items in progress finish, start no more
+        all_done.wait()
+        raise
+    finally:
         for thread in threads:
             thread.join()
-        raise
     if errors:
         raise errors[0]
     return cast("list[_Out]", results)
