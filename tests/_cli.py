@@ -7,6 +7,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bipro_ruv.sandbox import Sandbox
 
 
 def script() -> str:
@@ -27,4 +31,20 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         env={**base, "COLUMNS": "200", **(env or {})},
         stdin=subprocess.DEVNULL,
         check=False,
+    )
+
+
+def run_as(
+    sandbox: Sandbox, *args: str, password: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``bipro-ruv ARGS`` against ``sandbox`` as its user; the password (the sandbox's unless
+    given) comes from the environment, as a broker's script would pass it."""
+    secret = sandbox.password if password is None else password
+    return run(
+        *args,
+        "--base-url",
+        sandbox.base_url,
+        "-u",
+        sandbox.username,
+        env={"BIPRO_RUV_PASSWORD": secret, **(env or {})},
     )

@@ -1,4 +1,4 @@
-"""What the sandbox delivered, as the inbox should hold it (test helper)."""
+"""What the sandbox delivered, as the inbox should hold it, and journal rows for tests (test helpers)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import hashlib
 import io
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bipro_ruv.sandbox import Sandbox
 from bipro_ruv.sandbox.mailbox import DEFECTS_THAT_FAIL
+from bipro_ruv.transfer.journal import JournalDocument
 
 
 def expected_hashes(sb: Sandbox, *, include_failing: bool = False) -> Counter[str]:
@@ -35,3 +38,24 @@ def stored_files(inbox: Path) -> list[Path]:
 
 def stored_hashes(inbox: Path) -> Counter[str]:
     return Counter(hashlib.sha256(p.read_bytes()).hexdigest() for p in stored_files(inbox))
+
+
+def journal_document(shipment_id: str, path: str, **fields: Any) -> JournalDocument:
+    """A journal row of one PDF at ``path`` (relative to the inbox); ``fields`` override the rest."""
+    row = JournalDocument(
+        profile="ruv",
+        shipment_id=shipment_id,
+        seq=0,
+        path=path,
+        original_name="Police.pdf",
+        content_type="application/pdf",
+        document_type=None,
+        vsnr=None,
+        vu_number="5311",
+        description=None,
+        size=3,
+        sha256="00" * 32,
+        checksum_verified=None,
+        archive_name=None,
+    )
+    return replace(row, **fields)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bipro_ruv.sandbox import Sandbox
-from tests._cli import run, script
+from tests._cli import run, run_as, script
 
 
 def test_demo_lists_the_sandbox_shipments() -> None:
@@ -22,14 +22,7 @@ def test_demo_lists_the_sandbox_shipments() -> None:
 
 
 def test_login_prints_expiry_but_never_the_token(sandbox: Sandbox) -> None:
-    result = run(
-        "login",
-        "--base-url",
-        sandbox.base_url,
-        "-u",
-        sandbox.username,
-        env={"BIPRO_RUV_PASSWORD": sandbox.password},
-    )
+    result = run_as(sandbox, "login")
     assert result.returncode == 0, result.stderr
     assert "Token valid until" in result.stdout
     assert "bipro:" not in result.stdout + result.stderr
@@ -37,9 +30,7 @@ def test_login_prints_expiry_but_never_the_token(sandbox: Sandbox) -> None:
 
 
 def test_login_with_wrong_password_exits_non_zero_with_a_clear_message(sandbox: Sandbox) -> None:
-    result = run(
-        "login", "--base-url", sandbox.base_url, "-u", sandbox.username, env={"BIPRO_RUV_PASSWORD": "falsch"}
-    )
+    result = run_as(sandbox, "login", password="falsch")
     assert result.returncode == 3
     assert "Login refused" in result.stderr
     assert "Traceback" not in result.stderr
@@ -89,16 +80,7 @@ def test_sandbox_command_prints_url_and_credentials_and_serves() -> None:
 
 def test_fetch_stores_and_summarizes(sandbox: Sandbox, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    result = run(
-        "fetch",
-        "--inbox",
-        str(inbox),
-        "--base-url",
-        sandbox.base_url,
-        "-u",
-        sandbox.username,
-        env={"BIPRO_RUV_PASSWORD": sandbox.password},
-    )
+    result = run_as(sandbox, "fetch", "--inbox", str(inbox))
     assert result.returncode == 0, result.stderr
     assert f"Summary: {len(sandbox.shipments())} acknowledged" in result.stdout
     assert sandbox.open_shipment_ids() == []
@@ -106,19 +88,7 @@ def test_fetch_stores_and_summarizes(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_fetch_dry_run_and_category(sandbox: Sandbox, tmp_path: Path) -> None:
-    result = run(
-        "fetch",
-        "--inbox",
-        str(tmp_path),
-        "--no-ack",
-        "--category",
-        "999",
-        "--base-url",
-        sandbox.base_url,
-        "-u",
-        sandbox.username,
-        env={"BIPRO_RUV_PASSWORD": sandbox.password},
-    )
+    result = run_as(sandbox, "fetch", "--inbox", str(tmp_path), "--no-ack", "--category", "999")
     assert result.returncode == 0, result.stderr
     assert "stored" in result.stdout
     assert sandbox.stats.acknowledged == []
@@ -126,16 +96,7 @@ def test_fetch_dry_run_and_category(sandbox: Sandbox, tmp_path: Path) -> None:
 
 def test_fetch_with_failures_exits_1_and_lists_them(make_sandbox: Any, tmp_path: Path) -> None:
     sb = make_sandbox(hostile=True, mailbox="empty")
-    result = run(
-        "fetch",
-        "--inbox",
-        str(tmp_path),
-        "--base-url",
-        sb.base_url,
-        "-u",
-        sb.username,
-        env={"BIPRO_RUV_PASSWORD": sb.password, "COLUMNS": "250"},
-    )
+    result = run_as(sb, "fetch", "--inbox", str(tmp_path), env={"COLUMNS": "250"})
     assert result.returncode == 1
     assert "Nicht erledigt" in result.stdout
     assert "HOSTILE-ZIPBOMB" in result.stdout

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bipro_ruv.sandbox import Sandbox
-from tests._cli import run
+from tests._cli import run, run_as
 
 
 @pytest.mark.parametrize(
@@ -50,16 +50,7 @@ def test_an_invalid_number_exits_2_with_a_clear_message(typed: str) -> None:
     ],
 )
 def test_online_link_comes_from_getlinks(sandbox: Sandbox, typed: str, canonical: str, path: str) -> None:
-    result = run(
-        "link",
-        typed,
-        "--online",
-        "--base-url",
-        sandbox.base_url,
-        "-u",
-        sandbox.username,
-        env={"BIPRO_RUV_PASSWORD": sandbox.password},
-    )
+    result = run_as(sandbox, "link", typed, "--online")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == sandbox.portal_url(canonical)
     assert path in sandbox.portal_url(canonical)
@@ -69,16 +60,7 @@ def test_online_link_comes_from_getlinks(sandbox: Sandbox, typed: str, canonical
 
 
 def test_online_with_a_wrong_password_exits_3(sandbox: Sandbox) -> None:
-    result = run(
-        "link",
-        "18560093318",
-        "--online",
-        "--base-url",
-        sandbox.base_url,
-        "-u",
-        sandbox.username,
-        env={"BIPRO_RUV_PASSWORD": "falsch"},
-    )
+    result = run_as(sandbox, "link", "18560093318", "--online", password="falsch")
     assert result.returncode == 3
     assert "Login refused" in result.stderr
 
@@ -105,17 +87,7 @@ def test_open_hands_the_offline_url_to_the_browser(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="$BROWSER with a script is the POSIX webbrowser path")
 def test_open_hands_the_online_url_to_the_browser(sandbox: Sandbox, tmp_path: Path) -> None:
     browser, opened = _fake_browser(tmp_path)
-    result = run(
-        "link",
-        "18560093318",
-        "--online",
-        "--open",
-        "--base-url",
-        sandbox.base_url,
-        "-u",
-        sandbox.username,
-        env={"BIPRO_RUV_PASSWORD": sandbox.password, "BROWSER": str(browser)},
-    )
+    result = run_as(sandbox, "link", "18560093318", "--online", "--open", env={"BROWSER": str(browser)})
     assert result.returncode == 0, result.stderr
     assert opened.read_text(encoding="utf-8") == sandbox.portal_url("18560093318")
 

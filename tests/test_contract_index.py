@@ -14,9 +14,10 @@ from bipro_ruv.contracts import ContractIndex
 from bipro_ruv.migration import CondorMigration, MatchRule
 from bipro_ruv.sandbox import Sandbox
 from bipro_ruv.transfer.fetch import journal_path
-from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentInfo
+from bipro_ruv.transfer.journal import Journal, ShipmentInfo
 from bipro_ruv.transfer.models import Document, FetchReport
 from bipro_ruv.vsnr import InvalidVsnr, Vsnr
+from tests._expected import journal_document
 
 # Delivered by the sandbox: KRAVAG (5058) Kfz contract 32 701234568 with one Schadenschreiben,
 # and 18 560093318, delivered once under Condor (5339) and once under R+V (5438) after the merger.
@@ -231,30 +232,15 @@ def test_an_old_condor_number_is_found_through_the_migration_list() -> None:
     assert index.match("70 850632").rule is MatchRule.MIGRATION
 
 
-def _journal_row(seq: int, vsnr: str) -> JournalDocument:
-    return JournalDocument(
-        profile="ruv",
-        shipment_id=f"S{seq}",
-        seq=0,
-        path=f"S{seq}/{seq}.pdf",
-        original_name=None,
-        content_type="application/pdf",
-        document_type="Nachtrag",
-        vsnr=vsnr,
-        vu_number="5438",
-        description=None,
-        size=1,
-        sha256="0" * 64,
-        checksum_verified=None,
-        archive_name=None,
-    )
-
-
 def test_from_journal_leaves_out_shipments_whose_files_are_not_stored_yet(tmp_path: Path) -> None:
     with Journal(journal_path(tmp_path)) as journal:
         for seq, vsnr in enumerate(["30418820375", "10330178864"]):
             journal.plan(
-                "ruv", f"S{seq}", ShipmentInfo(vu_number="5438"), f"S{seq}", [_journal_row(seq, vsnr)]
+                "ruv",
+                f"S{seq}",
+                ShipmentInfo(vu_number="5438"),
+                f"S{seq}",
+                [journal_document(f"S{seq}", f"S{seq}/{seq}.pdf", vsnr=vsnr, vu_number="5438")],
             )
         journal.mark_stored("ruv", "S0")
     index = ContractIndex.from_journal(tmp_path)

@@ -185,6 +185,30 @@ def test_an_incomplete_plan_is_not_taken_for_stored(sandbox: Sandbox, client: Cl
     assert stored_hashes(tmp_path) == expected_hashes(sandbox)
 
 
+def test_a_shipment_that_failed_after_its_files_were_in_place_is_not_downloaded_again(
+    sandbox: Sandbox, client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bipro_ruv.transfer.fetch as fetch_module
+
+    def broken_fsync(directory: Path) -> None:
+        raise OSError(5, "Input/output error", str(directory))
+
+    # Every file is renamed into place, then the folder fsync fails: recorded as failed.
+    monkeypatch.setattr(fetch_module, "fsync_directory", broken_fsync)
+    failed = client.fetch_open_documents(tmp_path)
+    assert failed.failures
+    assert not sandbox.stats.acknowledged
+    with Journal(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
+        assert {s.state for s in journal.shipments()} == {ShipmentState.FAILED}
+    monkeypatch.undo()
+    downloads = sandbox.stats.requests_by_operation["getShipment"]
+    report = client.fetch_open_documents(tmp_path)
+    assert report.ok
+    assert report.count(Outcome.RECOVERED) == len(sandbox.shipments())
+    assert sandbox.stats.requests_by_operation["getShipment"] == downloads
+    assert stored_hashes(tmp_path) == expected_hashes(sandbox)
+
+
 def test_progress_events_follow_the_safe_order(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
     events: list[FetchEvent] = []
     client.fetch_open_documents(tmp_path, workers=1, progress=events.append)

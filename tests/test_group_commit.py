@@ -15,28 +15,10 @@ from pathlib import Path
 import pytest
 
 from bipro_ruv.transfer._files import DirectorySync
-from bipro_ruv.transfer.journal import ACK_BATCH, Journal, JournalDocument, ShipmentInfo, ShipmentState
+from bipro_ruv.transfer.journal import ACK_BATCH, Journal, ShipmentInfo, ShipmentState
+from tests._expected import journal_document
 
 WORKERS = 6
-
-
-def _document(shipment_id: str, path: str) -> JournalDocument:
-    return JournalDocument(
-        profile="ruv",
-        shipment_id=shipment_id,
-        seq=0,
-        path=path,
-        original_name="Police.pdf",
-        content_type="application/pdf",
-        document_type=None,
-        vsnr=None,
-        vu_number="5311",
-        description=None,
-        size=3,
-        sha256="00" * 32,
-        checksum_verified=None,
-        archive_name=None,
-    )
 
 
 def _wait_for(condition: Callable[[], bool]) -> None:
@@ -52,7 +34,9 @@ def _plan_concurrently(journal: Journal, paths: list[str]) -> dict[str, BaseExce
     def plan(number: int) -> None:
         sid = f"S{number}"
         try:
-            journal.plan("ruv", sid, ShipmentInfo(), sid, [_document(sid, paths[number])], replace=False)
+            journal.plan(
+                "ruv", sid, ShipmentInfo(), sid, [journal_document(sid, paths[number])], replace=False
+            )
             outcome[sid] = None
         except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
             outcome[sid] = exc
@@ -93,7 +77,7 @@ def test_one_bad_plan_in_a_batch_fails_alone(tmp_path: Path) -> None:
 
 def test_a_plan_returns_only_once_it_is_committed(tmp_path: Path) -> None:
     with Journal(tmp_path / "journal.sqlite3") as journal:
-        journal.plan("ruv", "A", ShipmentInfo(), "A", [_document("A", "A/x.pdf")], replace=False)
+        journal.plan("ruv", "A", ShipmentInfo(), "A", [journal_document("A", "A/x.pdf")], replace=False)
         # Read back through a second connection: the plan is committed, not just queued.
         with sqlite3.connect(tmp_path / "journal.sqlite3") as other:
             assert other.execute("SELECT state FROM shipments").fetchall() == [("storing",)]
@@ -148,7 +132,9 @@ def test_acknowledgements_are_written_in_batches_and_on_close(tmp_path: Path) ->
     ids = [f"S{n}" for n in range(ACK_BATCH + 3)]
     with Journal(path) as journal:
         for sid in ids:
-            journal.plan("ruv", sid, ShipmentInfo(), sid, [_document(sid, f"{sid}/x.pdf")], replace=False)
+            journal.plan(
+                "ruv", sid, ShipmentInfo(), sid, [journal_document(sid, f"{sid}/x.pdf")], replace=False
+            )
         for sid in ids[: ACK_BATCH - 1]:
             journal.mark_acknowledged("ruv", sid)
         assert set(_states(path).values()) == {"storing"}  # not written yet

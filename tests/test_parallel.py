@@ -44,42 +44,39 @@ def test_one_worker_or_one_item_runs_in_the_calling_thread() -> None:
     assert run_parallel(lambda item: item, [], 3) == []
 
 
-def test_an_exception_stops_new_items_and_is_raised_after_the_running_ones_finish() -> None:
-    started: list[int] = []
-    finished: list[int] = []
-    lock = threading.Lock()
+class _Recorder:
+    """Work that takes ``seconds`` per item and notes which items started and finished."""
 
-    def work(item: int) -> int:
-        with lock:
-            started.append(item)
-        if item == 5:
+    def __init__(self, seconds: float, fail_on: int | None = None) -> None:
+        self.seconds = seconds
+        self.fail_on = fail_on
+        self.started: list[int] = []
+        self.finished: list[int] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, item: int) -> int:
+        with self._lock:
+            self.started.append(item)
+        if item == self.fail_on:
             raise PermissionError("login rejected")
-        time.sleep(0.01)
-        with lock:
-            finished.append(item)
+        time.sleep(self.seconds)
+        with self._lock:
+            self.finished.append(item)
         return item
 
+
+def test_an_exception_stops_new_items_and_is_raised_after_the_running_ones_finish() -> None:
+    work = _Recorder(0.01, fail_on=5)
     with pytest.raises(PermissionError, match="login rejected"):
         run_parallel(work, list(range(100)), 3)
     # Items already running when item 5 failed were allowed to finish; few others started.
-    assert set(started) - {5} == set(finished)
-    assert len(started) < 20
+    assert set(work.started) - {5} == set(work.finished)
+    assert len(work.started) < 20
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal delivery")
 def test_ctrl_c_in_the_calling_thread_finishes_the_running_items_and_starts_no_more() -> None:
-    started: list[int] = []
-    finished: list[int] = []
-    lock = threading.Lock()
-
-    def work(item: int) -> int:
-        with lock:
-            started.append(item)
-        time.sleep(0.02)
-        with lock:
-            finished.append(item)
-        return item
-
+    work = _Recorder(0.02)
     # A real SIGINT while the calling thread waits for the workers. Python's own handler is
     # installed for the test: a shell starts background jobs with SIGINT ignored.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -92,5 +89,5 @@ def test_ctrl_c_in_the_calling_thread_finishes_the_running_items_and_starts_no_m
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("interrupt-test")]
-    assert sorted(started) == sorted(finished)  # nothing left half done
-    assert 3 <= len(started) < 100
+    assert sorted(work.started) == sorted(work.finished)  # nothing left half done
+    assert 3 <= len(work.started) < 100

@@ -92,10 +92,10 @@ def run_parallel(
     stop = threading.Event()
     all_done = threading.Event()
     errors: list[BaseException] = []
-    count = min(workers, len(items))
-    running = [count]
+    count = running = min(workers, len(items))
 
     def loop() -> None:
+        nonlocal running
         try:
             while not stop.is_set():
                 with lock:
@@ -111,8 +111,8 @@ def run_parallel(
                     return
         finally:
             with lock:
-                running[0] -= 1
-                if running[0] == 0:
+                running -= 1
+                if running == 0:
                     all_done.set()
 
     threads = [threading.Thread(target=loop, name=f"{name}-{number}") for number in range(count)]
@@ -275,18 +275,22 @@ class Fetcher:
         )
 
     def _complete_interrupted_plans(self) -> None:
-        """``storing`` shipments whose files are all in place become ``stored``.
+        """``storing`` or ``failed`` shipments whose planned files are all in place become ``stored``.
 
-        "stored" is committed without an fsync of its own, so a power loss can take it
-        back to "storing" after the acknowledgement already went out; such a shipment is
-        no longer listed by the server, and would stay "storing" for ever without this.
+        The one place a run recognizes documents stored before: the acknowledgement loop
+        in :meth:`run` then confirms them without downloading anything again. "stored" is
+        committed without an fsync of its own, so a power loss can take it back to
+        "storing" after the acknowledgement already went out; such a shipment is no
+        longer listed by the server, and would stay "storing" for ever without this. A
+        ``failed`` shipment may have failed after its last file was in place.
         """
         journal = self._journal()
-        for pending in journal.shipments(self.profile, ShipmentState.STORING):
-            planned = journal.documents(self.profile, pending.shipment_id)
-            if planned and self._all_present(planned):
-                journal.mark_stored(self.profile, pending.shipment_id)
-                self._emit(FetchEventKind.STORED, pending.shipment_id)
+        for state in (ShipmentState.STORING, ShipmentState.FAILED):
+            for pending in journal.shipments(self.profile, state):
+                planned = journal.documents(self.profile, pending.shipment_id)
+                if planned and self._all_present(planned):
+                    journal.mark_stored(self.profile, pending.shipment_id)
+                    self._emit(FetchEventKind.STORED, pending.shipment_id)
 
     def _journal(self) -> Journal:
         assert self.journal is not None, "Fetcher.run() opens the journal"
@@ -309,11 +313,9 @@ class Fetcher:
             if known.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED):
                 # Stored earlier (dry run, or the acknowledgement was lost): never download again.
                 return self._acknowledge(sid, recovered=True)
+            # A plan whose files were complete became "stored" at the start of the run
+            # (_complete_interrupted_plans); this one is downloaded again into its paths.
             planned = journal.documents(self.profile, sid)
-            if planned and self._all_present(planned):
-                journal.mark_stored(self.profile, sid)
-                self._emit(FetchEventKind.STORED, sid)
-                return self._acknowledge(sid, recovered=True)
         self._emit(FetchEventKind.DOWNLOADING, sid)
         spool = self._spool()
         placed = False

@@ -14,8 +14,9 @@ shipment that was acknowledged is gone from the mailbox. So the order is fixed:
 
 A crash anywhere leaves a state from which a rerun continues without losing or
 duplicating a document: ``stored`` shipments are acknowledged without downloading
-again; ``storing`` shipments whose files are all present with the recorded hash are
-marked ``stored`` (and acknowledged); anything else is downloaded again into the *same* planned paths.
+again; ``storing`` (or ``failed``) shipments whose planned files are all present with
+the recorded hash are marked ``stored`` (and acknowledged); anything else is downloaded
+again into the *same* planned paths.
 The database runs in WAL mode. The plan is committed with ``synchronous=FULL`` (it
 survives power loss, and it must exist before any file appears in the inbox); the
 later states are committed without an fsync of their own, because a power loss that
@@ -426,7 +427,9 @@ class Journal:
         # "storing", the next run finds the files complete and goes on from there
         # (Fetcher: recovery of complete plans) without downloading anything again.
         with self._transaction(durable=False) as db:
-            self._set_state(db, profile, shipment_id, ShipmentState.STORED, stored_at=_now())
+            cursor = db.execute(_SET_STATE, (ShipmentState.STORED.value, _now(), None, profile, shipment_id))
+        if cursor.rowcount != 1:
+            raise KeyError(f"shipment {shipment_id!r} of profile {profile!r} is not in the journal")
 
     def mark_acknowledged(self, profile: str, shipment_id: str) -> None:
         """``acknowledged`` (and ``stored_at``, if "stored" was not recorded separately).
@@ -462,20 +465,6 @@ class Journal:
         """Remember the error; a shipment that was never stored will be downloaded again next run."""
         with self._transaction(durable=False) as db:
             self._upsert(db, profile, shipment_id, info, ShipmentState.FAILED, error)
-
-    @staticmethod
-    def _set_state(
-        db: sqlite3.Connection,
-        profile: str,
-        shipment_id: str,
-        state: ShipmentState,
-        *,
-        stored_at: str | None = None,
-        acknowledged_at: str | None = None,
-    ) -> None:
-        cursor = db.execute(_SET_STATE, (state.value, stored_at, acknowledged_at, profile, shipment_id))
-        if cursor.rowcount != 1:
-            raise KeyError(f"shipment {shipment_id!r} of profile {profile!r} is not in the journal")
 
     def close(self) -> None:
         with self._lock:
