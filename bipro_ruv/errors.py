@@ -9,16 +9,26 @@ with ``raise ... from exc`` so the cause stays visible::
     +-- ConfigurationError            our caller's fault: bad profile, settings, URL
     |   +-- InsecureTransportError    plain http to a non-loopback host without opt-in
     +-- TransportError                the network: connection, TLS, timeout
-    |   +-- RequestTimeout
+    |   +-- RequestTimeout            connect/read timeout
+    |   |   +-- ReplyDeadlineExceeded the whole reply took longer than Timeouts.reply
+    |   +-- NetworkError              refused, reset, DNS, a body cut off on the wire
+    |   +-- RedirectRefusedError      any 3xx: redirects are never followed
     |   +-- HttpStatusError           an HTTP status the SOAP layer cannot read
     |       +-- RetryableHttpError    429 / 503, carries ``retry_after``
     +-- ProtocolError                 the peer broke SOAP/BiPRO (its fault, not ours)
     |   +-- MalformedXmlError         not well-formed, empty, HTML instead of SOAP
     |   +-- UnsafeXmlError            DOCTYPE, entities, external references
     |   +-- MimeError                 broken multipart/MTOM reply
+    |   +-- ReplyTooLargeError        a reply exceeds a size limit (names the limit)
+    |   +-- WrongShipmentError        getShipment answered with another Lieferung
+    |   +-- AmbiguousDocumentError    two documents of one reply share one attachment
     +-- ServiceError                  the service said NOK or sent a SOAP Fault
     |   +-- SessionExpiredError       00960 / 00962: token no longer valid
-    |   +-- AuthenticationError       00961, 00964-00966, HTTP 401/403 from the STS
+    |   +-- AuthenticationError       the STS refused the login: password not sent again
+    |       +-- WrongPasswordError        00961 (or HTTP 401/403 at the STS)
+    |       +-- AccountLockedError        00964 / 00965: locked, too many attempts
+    |       +-- PasswordExpiredError      00966
+    |       +-- PasswordRejectedEarlierError  refused locally: rejected by an earlier run
     +-- DocumentError                 a delivered document cannot be stored safely
         +-- ChecksumMismatchError     Pruefsumme does not match the bytes
         +-- UnsafeArchiveError        zip bomb, nested archive, too many members
@@ -38,6 +48,8 @@ if TYPE_CHECKING:
     from bipro_ruv.models import Meldung, Status
 
 __all__ = [
+    "AccountLockedError",
+    "AmbiguousDocumentError",
     "AuthenticationError",
     "BiproError",
     "ChecksumMismatchError",
@@ -47,7 +59,13 @@ __all__ = [
     "InsecureTransportError",
     "MalformedXmlError",
     "MimeError",
+    "NetworkError",
+    "PasswordExpiredError",
+    "PasswordRejectedEarlierError",
     "ProtocolError",
+    "RedirectRefusedError",
+    "ReplyDeadlineExceeded",
+    "ReplyTooLargeError",
     "RequestTimeout",
     "RetryableHttpError",
     "ServiceError",
@@ -55,6 +73,8 @@ __all__ = [
     "TransportError",
     "UnsafeArchiveError",
     "UnsafeXmlError",
+    "WrongPasswordError",
+    "WrongShipmentError",
 ]
 
 
@@ -105,6 +125,32 @@ class RequestTimeout(TransportError):
     """Connect or read timeout elapsed."""
 
 
+class ReplyDeadlineExceeded(RequestTimeout):
+    """The whole reply was not received within ``Timeouts.reply`` seconds (a trickling server)."""
+
+
+class NetworkError(TransportError):
+    """The connection failed: refused, reset, DNS failure, or a body cut off on the wire.
+
+    ``request_sent`` is False when the request cannot have reached the server (the
+    connection was never established), so repeating it is always safe.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class RedirectRefusedError(TransportError):
+    """The server answered with a redirect (3xx). bipro-ruv never follows one: the request
+    carries the password or token, and the target could be any host, even plain http."""
+
+    def __init__(self, message: str, *, status_code: int, target_host: str | None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.target_host = target_host
+
+
 class HttpStatusError(TransportError):
     """The server answered with an HTTP status and no readable SOAP message."""
 
@@ -138,6 +184,23 @@ class UnsafeXmlError(ProtocolError):
 
 class MimeError(ProtocolError):
     """A multipart (MTOM/XOP) reply is broken: missing boundary, truncated part, unknown cid."""
+
+
+class ReplyTooLargeError(ProtocolError):
+    """A reply (or part of one) exceeds a size limit; ``limit_name`` says which setting to raise."""
+
+    def __init__(self, message: str, *, limit_name: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit_name = limit_name
+        self.limit = limit
+
+
+class WrongShipmentError(ProtocolError):
+    """getShipment answered with a Lieferung other than the one asked for."""
+
+
+class AmbiguousDocumentError(ProtocolError):
+    """Two documents of one reply would share one attachment (the same cid twice)."""
 
 
 class ServiceError(BiproError):
@@ -179,3 +242,21 @@ class ChecksumMismatchError(DocumentError):
 
 class UnsafeArchiveError(DocumentError):
     """A ZIP delivery exceeds the unpacking limits or nests archives."""
+
+
+class WrongPasswordError(AuthenticationError):
+    """00961 (or HTTP 401/403 at the STS): user id or password wrong."""
+
+
+class AccountLockedError(AuthenticationError):
+    """00964 / 00965: the account is locked (too many attempts); unlock it in the Maklerportal."""
+
+
+class PasswordExpiredError(AuthenticationError):
+    """00966: the password has expired; set a new one in the Maklerportal."""
+
+
+class PasswordRejectedEarlierError(AuthenticationError):
+    """Not sent: the STS rejected this very password for this account before (maybe in
+    another process). ``rejected_at`` is when; change the password in the Maklerportal,
+    then update it here."""

@@ -55,6 +55,16 @@ class FaultKind(str, Enum):
     EMPTY_BODY = "empty_body"
     TRUNCATED_MULTIPART = "truncated_multipart"
     SLOW = "slow"
+    # Hostile and broken servers (issue 9)
+    REDIRECT = "redirect"  # 307 to FaultRule.location (default: plain http on another host)
+    SLOW_DRIP = "slow_drip"  # the real reply, one byte every FaultRule.delay seconds
+    GZIP_BOMB = "gzip_bomb"  # Content-Encoding: gzip, a tiny body that inflates to gigabytes
+    WRONG_SHIPMENT_ID = "wrong_shipment_id"  # getShipment answers with another Lieferung ID
+    SHARED_CID = "shared_cid"  # two Datei point at one MTOM attachment
+    MISSING_CLOSING_DELIMITER = "missing_closing_delimiter"  # complete body, no "--boundary--"
+    TRUNCATED_BODY = "truncated_body"  # Content-Length announced, connection closed half-way
+    CONNECTION_RESET = "connection_reset"  # the connection is closed without any reply
+    QUOTE_SECRETS = "quote_secrets"  # a SOAP Fault whose texts quote the token and password
 
 
 @dataclass
@@ -65,7 +75,8 @@ class FaultRule:
     requests get the fault. ``retry_after`` (seconds) fills the Retry-After header of
     HTTP_429/HTTP_503 (omitted when None; fractional values are sent as written, which
     is non-standard but keeps tests fast). ``delay`` is the wait of SLOW.
-    ``http_status`` picks the HTML_ERROR variant: 502 (default) or 200 with text/html.
+    ``http_status`` picks the HTML_ERROR variant: 502 (default) or 200 with text/html,
+    and the REDIRECT status (307 by default). ``location`` is the REDIRECT target.
     """
 
     kind: FaultKind
@@ -74,6 +85,7 @@ class FaultRule:
     retry_after: float | None = None
     delay: float = 0
     http_status: int | None = None
+    location: str | None = None
 
     def __post_init__(self) -> None:
         self.kind = FaultKind(self.kind)
