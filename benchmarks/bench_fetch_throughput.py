@@ -60,8 +60,15 @@ from _common import (  # the helper module sits next to this script
     SandboxProcess,
     Table,
     environment,
+    load_average,
     print_table,
+    raw_login,
     sandbox_credentials,
+    sandbox_endpoints,
+    soap_headers,
+    steal_seconds,
+    steal_since,
+    transfer_envelope,
     write_result,
 )
 
@@ -70,69 +77,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 # -- the raw replay ---------------------------------------------------------------------------------
 
-_SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
-_WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-_PASSWORD_TEXT = (
-    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
-)
-
-STS_TEMPLATE = (
-    "<?xml version='1.0' encoding='utf-8'?>"
-    f'<soap:Envelope xmlns:soap="{_SOAP}"><soap:Header>'
-    f'<wsse:Security xmlns:wsse="{_WSSE}"><wsse:UsernameToken>'
-    "<wsse:Username>{username}</wsse:Username>"
-    f'<wsse:Password Type="{_PASSWORD_TEXT}">{{password}}</wsse:Password>'
-    "</wsse:UsernameToken></wsse:Security></soap:Header><soap:Body>"
-    '<wst:RequestSecurityToken xmlns:wst="http://schemas.xmlsoap.org/ws/2005/02/trust">'
-    "<wst:TokenType>http://schemas.xmlsoap.org/ws/2005/02/sc/sct</wst:TokenType>"
-    "<wst:RequestType>http://schemas.xmlsoap.org/ws/2005/02/trust/Issue</wst:RequestType>"
-    "</wst:RequestSecurityToken></soap:Body></soap:Envelope>"
-)
-
-TRANSFER_TEMPLATE = (
-    "<?xml version='1.0' encoding='utf-8'?>"
-    f'<soap:Envelope xmlns:soap="{_SOAP}"><soap:Header>'
-    f'<wsse:Security xmlns:wsse="{_WSSE}">'
-    '<wsc:SecurityContextToken xmlns:wsc="http://schemas.xmlsoap.org/ws/2005/02/sc">'
-    "<wsc:Identifier>{token}</wsc:Identifier></wsc:SecurityContextToken></wsse:Security>"
-    "</soap:Header><soap:Body>"
-    '<tran:{operation} xmlns:tran="http://www.bipro.net/namespace/transfer"><tran:Request>'
-    '<nac:BiPROVersion xmlns:nac="http://www.bipro.net/namespace/nachrichten">{version}</nac:BiPROVersion>'
-    "{fields}</tran:Request></tran:{operation}></soap:Body></soap:Envelope>"
-)
-
-_IDENTIFIER = re.compile(rb"<(?:[\w.-]+:)?Identifier>([^<]+)</")
 _ID = re.compile(rb"<(?:[\w.-]+:)?ID>([^<]+)</")
 _STATUS_OK = re.compile(rb"StatusID>\s*OK\s*<")
-
-
-def _load() -> float | None:
-    """1-minute load average: other work on the machine skews wall times (recorded with each run)."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-
-
-def _steal() -> float | None:
-    """CPU time (s, all CPUs) the hypervisor gave to other guests so far (Linux /proc/stat);
-    its growth during a run says how much a virtual machine's neighbours slowed it."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _steal_since(start: float | None) -> float | None:
-    end = _steal()
-    return None if start is None or end is None else round(end - start, 2)
-
-
-def _headers(operation: str) -> dict[str, str]:
-    # What bipro_ruv sends (SoapEndpoint.headers), so the server does the same work.
-    return {
-        "Content-Type": "text/xml; charset=utf-8",
-        "SOAPAction": f'"urn:{operation}"',
-        "Accept": "text/xml, multipart/related",
-    }
 
 
 def _store_durably(store_dir: Path, shipment_id: str, body: bytes) -> None:
@@ -162,42 +108,25 @@ def replay(base_url: str, workers: int, store_dir: Path | None = None) -> dict[s
     With ``store_dir``, each getShipment body is stored durably before its acknowledgement
     (:func:`_store_durably`): the floor any crash-safe fetch pays on this disk.
     """
-    from bipro_ruv.profiles import get_profile
-
-    profile = get_profile("ruv").with_base_url(base_url)
-    assert profile.sts is not None
-    assert profile.transfer is not None
-    sts_url, transfer_url, version = profile.sts.url, profile.transfer.url, profile.transfer.bipro_version
-    username, password = sandbox_credentials()
+    sts_url, transfer_url, version = sandbox_endpoints(base_url)
     session = requests.Session()
-    load, steal = _load(), _steal()
+    load, steal = load_average(), steal_seconds()
     cpu = time.process_time()
     started = time.perf_counter()
 
-    login = session.post(
-        sts_url,
-        data=STS_TEMPLATE.format(username=escape(username), password=escape(password)).encode(),
-        headers=_headers("RequestSecurityToken"),
-        timeout=(10, 60),
-    )
-    match = _IDENTIFIER.search(login.content)
-    if login.status_code != 200 or match is None:
-        raise RuntimeError(f"replay login failed: HTTP {login.status_code}")
-    token = escape(match.group(1).decode())
+    token = raw_login(session, sts_url)
 
     def envelope(operation: str, fields: str) -> bytes:
-        return TRANSFER_TEMPLATE.format(
-            operation=operation, token=token, version=version, fields=fields
-        ).encode()
+        return transfer_envelope(operation, token, version, fields)
 
     listed = session.post(
         transfer_url,
         data=envelope("listShipments", ""),
-        headers=_headers("listShipments"),
+        headers=soap_headers("listShipments"),
         timeout=(10, 60),
     )
     ids = [value.decode() for value in _ID.findall(listed.content)]
-    get_headers, ack_headers = _headers("getShipment"), _headers("acknowledgeShipment")
+    get_headers, ack_headers = soap_headers("getShipment"), soap_headers("acknowledgeShipment")
 
     def one(shipment_id: str) -> tuple[int, int]:
         fields = f"<tran:ID>{escape(shipment_id)}</tran:ID>"
@@ -225,8 +154,8 @@ def replay(base_url: str, workers: int, store_dir: Path | None = None) -> dict[s
     return {
         "wall_s": elapsed,
         "client_cpu_s": cpu,
-        "load_before_after": (load, _load()),
-        "steal_s": _steal_since(steal),
+        "load_before_after": (load, load_average()),
+        "steal_s": steal_since(steal),
         "shipments": len(ids),
         "ok": sum(ok for ok, _ in outcomes),
         "get_body_bytes": sum(size for _, size in outcomes),
@@ -255,7 +184,7 @@ def fetch(
         def call() -> Any:
             return client.fetch_open_documents(inbox, workers=workers)
 
-        load, steal = _load(), _steal()
+        load, steal = load_average(), steal_seconds()
         cpu = time.process_time()
         started = time.perf_counter()
         report = call() if wrap is None else wrap(call)
@@ -266,8 +195,8 @@ def fetch(
     return {
         "wall_s": elapsed,
         "client_cpu_s": cpu,
-        "load_before_after": (load, _load()),
-        "steal_s": _steal_since(steal),
+        "load_before_after": (load, load_average()),
+        "steal_s": steal_since(steal),
         "shipments": len(report.results),
         "ok": report.count(Outcome.ACKNOWLEDGED),
         "failures": len(report.failures),

@@ -24,35 +24,37 @@ from __future__ import annotations
 
 import argparse
 import base64
-import gc
 import hashlib
-import json
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # the helper module sits next to this script
+    LARGE_SHIPMENT_ID,
+    MEMORY_HEADERS,
     MIB,
-    RssSampler,
     SandboxProcess,
     Table,
+    child_get_shipment,
     environment,
-    mib,
-    peak_rss_bytes,
+    measure_call,
+    memory_cells,
     print_table,
-    reset_peak_rss,
-    rss_bytes,
-    sandbox_credentials,
+    raw_login,
+    run_measured_child,
+    sandbox_endpoints,
+    stored_file_check,
+    write_child_result,
     write_result,
 )
 
-SHIPMENT_ID = "GROSS-0001"
+SHIPMENT_ID = LARGE_SHIPMENT_ID
 GOAL_GROWTH_BYTES = 64 * MIB
 CONTENDERS = ("bipro_ruv", "zeep")
 REPO = Path(__file__).resolve().parent.parent
@@ -60,66 +62,6 @@ XMIME_NS = "http://www.w3.org/2005/05/xmlmime"
 
 
 # -- child processes -------------------------------------------------------------------------------
-
-
-def _measure(call: Any) -> dict[str, Any]:
-    """Baseline, one call, peak: the part every child shares."""
-    gc.collect()
-    baseline = rss_bytes()
-    hwm_reset = reset_peak_rss()
-    started = time.monotonic()
-    outcome = "returned"
-    value: Any = None
-    try:
-        value = call()
-    except Exception as exc:  # noqa: BLE001 - what zeep raises is part of the result
-        outcome = f"raised {type(exc).__module__}.{type(exc).__name__}: {str(exc)[:300]}"
-    ended = time.monotonic()
-    peak = peak_rss_bytes()
-    return {
-        "value": value,
-        "record": {
-            "outcome": outcome,
-            "baseline_rss": baseline,
-            "peak_rss_vmhwm": peak if hwm_reset else None,
-            "vmhwm_reset": hwm_reset,
-            "rss_after": rss_bytes(),
-            "wall_s": ended - started,
-            "t_start": started,
-            "t_end": ended,
-        },
-    }
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(MIB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def child_bipro_ruv(options: argparse.Namespace) -> dict[str, Any]:
-    from bipro_ruv import Client
-
-    username, password = sandbox_credentials()
-    with Client(username, password, base_url=options.url) as client:
-        listed = [item.id for item in client.list_shipments()]  # warm-up: login, WSDL, connection
-        if SHIPMENT_ID not in listed:
-            raise SystemExit(f"{SHIPMENT_ID} is not in the sandbox mailbox: {listed}")
-        target = Path(options.dir)
-        measured = _measure(lambda: client.get_shipment(SHIPMENT_ID, target))
-    record = measured["record"]
-    if measured["value"] is not None:
-        _shipment, documents = measured["value"]
-        record["documents"] = len(documents)
-        if documents:
-            document = documents[0]
-            record["stored_size"] = document.path.stat().st_size
-            record["stored_sha256"] = _sha256_file(document.path)
-            record["reported_sha256"] = document.sha256
-            record["checksum_verified"] = document.checksum_verified
-    return record
 
 
 def child_zeep(options: argparse.Namespace) -> dict[str, Any]:
@@ -152,12 +94,12 @@ def child_zeep(options: argparse.Namespace) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - zeep may not deserialize the list; only the warm-up matters
         warm_up = f"raised {type(exc).__name__}"
     capture.envelope = None
-    measured = _measure(
+    measured = measure_call(
         lambda: service.getShipment(
             Request={"BiPROVersion": options.bipro_version, "ID": SHIPMENT_ID}, _soapheaders=[security]
         )
     )
-    record = measured["record"]
+    record: dict[str, Any] = measured["record"]
     record["warm_up_listShipments"] = warm_up
     record["returned_type"] = type(measured["value"]).__name__ if measured["value"] is not None else None
     record["multipart_processed"] = capture.envelope is not None
@@ -174,10 +116,10 @@ def child_zeep(options: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_child(options: argparse.Namespace) -> None:
-    runner = {"bipro_ruv": child_bipro_ruv, "zeep": child_zeep}[options.child]
-    record = runner(options)
-    sys.stdout.write("RESULT " + json.dumps(record) + "\n")
-    sys.stdout.flush()
+    if options.child == "bipro_ruv":
+        write_child_result(child_get_shipment(options.url, Path(options.dir)))
+    else:
+        write_child_result(child_zeep(options))
 
 
 # -- parent ----------------------------------------------------------------------------------------
@@ -223,11 +165,7 @@ def _iter_with_last(chunks: Any) -> Any:
 
 def _file_check(contender: str, record: dict[str, Any], expected: dict[str, Any]) -> str:
     if contender == "bipro_ruv":
-        if "stored_sha256" not in record:
-            return "no file"
-        if record["stored_sha256"] == expected["sha256"] and record["stored_size"] == expected["size"]:
-            return "sha256 OK"
-        return f"MISMATCH ({record['stored_size']} bytes)"
+        return stored_file_check(record, expected["size"], expected["sha256"])
     if "decoded_size" not in record:
         return "attachment not reached" if not record.get("multipart_processed") else "no Daten"
     size = record["decoded_size"]
@@ -238,21 +176,6 @@ def _file_check(contender: str, record: dict[str, Any], expected: dict[str, Any]
     return f"{size} bytes, sha256 MISMATCH (expected {expected['size']})"
 
 
-def _token_identifier(base_url: str) -> tuple[str, str, str]:
-    """Log in with bipro_ruv and read the SCT identifier (benchmark-only use of a private attribute)."""
-    from bipro_ruv import Client
-
-    username, password = sandbox_credentials()
-    client = Client(username, password, base_url=base_url)
-    client.login()
-    token = client._tokens.current
-    assert token is not None
-    identifier: str = token.header.identifier  # type: ignore[attr-defined]
-    transfer = client.profile.transfer
-    assert transfer is not None
-    return identifier, transfer.url, transfer.bipro_version
-
-
 def measure_contender(
     contender: str, base_url: str, work_dir: Path, sample_interval: float, timeout: float
 ) -> dict[str, Any]:
@@ -261,30 +184,17 @@ def measure_contender(
     command += ["--dir", str(target)]
     stdin_text = ""
     if contender == "zeep":
-        identifier, transfer_url, version = _token_identifier(base_url)
+        sts_url, transfer_url, version = sandbox_endpoints(base_url)
+        with requests.Session() as session:
+            identifier = raw_login(session, sts_url)
         command += ["--transfer-url", transfer_url, "--bipro-version", version]
         stdin_text = identifier + "\n"
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    sampler = RssSampler(process.pid, sample_interval).start()
     try:
-        stdout, _ = process.communicate(stdin_text, timeout=timeout)
+        return run_measured_child(
+            command, stdin_text=stdin_text, sample_interval=sample_interval, timeout=timeout
+        )
     finally:
-        sampler.stop()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
         shutil.rmtree(target, ignore_errors=True)
-    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    if process.returncode != 0 or not lines:
-        raise RuntimeError(f"{contender} child failed (exit {process.returncode}): {stdout[-2000:]}")
-    record: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
-    sampled_peak, samples = sampler.peak_between(record["t_start"], record["t_end"])
-    record["peak_rss_sampled"] = sampled_peak
-    record["samples"] = samples
-    candidates = [value for value in (record["peak_rss_vmhwm"], sampled_peak) if value is not None]
-    record["peak_rss"] = max(candidates) if candidates else None
-    record["growth"] = None if record["peak_rss"] is None else record["peak_rss"] - record["baseline_rss"]
-    return record
 
 
 def run_parent(options: argparse.Namespace) -> int:
@@ -311,10 +221,7 @@ def run_parent(options: argparse.Namespace) -> int:
     table = Table(
         [
             "contender",
-            "outcome",
-            "baseline MiB",
-            "peak MiB",
-            "growth MiB",
+            *MEMORY_HEADERS,
             "growth/attachment",
             "wall s",
             "samples",
@@ -326,10 +233,7 @@ def run_parent(options: argparse.Namespace) -> int:
         growth = record["growth"]
         table.add(
             contender,
-            record["outcome"].split(":")[0],
-            mib(record["baseline_rss"]),
-            mib(record["peak_rss"]),
-            mib(growth),
+            *memory_cells(record),
             None if growth is None else f"{growth / size:.2f}x",
             f"{record['wall_s']:.2f}",
             record["samples"],

@@ -7,7 +7,8 @@ sandbox is :class:`bipro_ruv.sandbox.Sandbox`.
 
 import logging
 
-from bipro_ruv._transport import RetryPolicy, Timeouts
+from bipro_ruv._logging import install_redaction as _install_redaction
+from bipro_ruv._transport import ReplyLimits, RetryPolicy, Timeouts
 from bipro_ruv._version import __version__
 from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
 from bipro_ruv.auth import Password
@@ -15,6 +16,8 @@ from bipro_ruv.client import Client, LoginInfo
 from bipro_ruv.contracts import ContractEntry, ContractIndex
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLink, DeepLinkKind, PortalLinks, deep_link
 from bipro_ruv.errors import (
+    AccountLockedError,
+    AmbiguousDocumentError,
     AuthenticationError,
     BiproError,
     ChecksumMismatchError,
@@ -24,7 +27,13 @@ from bipro_ruv.errors import (
     InsecureTransportError,
     MalformedXmlError,
     MimeError,
+    NetworkError,
+    PasswordExpiredError,
+    PasswordRejectedEarlierError,
     ProtocolError,
+    RedirectRefusedError,
+    ReplyDeadlineExceeded,
+    ReplyTooLargeError,
     RequestTimeout,
     RetryableHttpError,
     ServiceError,
@@ -32,6 +41,8 @@ from bipro_ruv.errors import (
     TransportError,
     UnsafeArchiveError,
     UnsafeXmlError,
+    WrongPasswordError,
+    WrongShipmentError,
 )
 from bipro_ruv.extranet import DeepLinkSource, Link, PartnerQuery, ResolvedDeepLink
 from bipro_ruv.migration import (
@@ -60,6 +71,8 @@ from bipro_ruv.vsnr import InvalidVsnr, Vsnr, VsnrKind
 
 __all__ = [
     "ARBEITSGEBIETE",
+    "AccountLockedError",
+    "AmbiguousDocumentError",
     "Arbeitsgebiet",
     "AuthenticationError",
     "BiproError",
@@ -91,12 +104,19 @@ __all__ = [
     "MigrationList",
     "MigrationRowError",
     "MimeError",
+    "NetworkError",
     "Outcome",
     "PROFILES",
     "PartnerQuery",
     "Password",
+    "PasswordExpiredError",
+    "PasswordRejectedEarlierError",
     "PortalLinks",
     "ProtocolError",
+    "RedirectRefusedError",
+    "ReplyDeadlineExceeded",
+    "ReplyLimits",
+    "ReplyTooLargeError",
     "RequestTimeout",
     "ResolvedDeepLink",
     "RetryPolicy",
@@ -117,6 +137,8 @@ __all__ = [
     "VsnrKind",
     "VsnrMatch",
     "VsnrTranslator",
+    "WrongPasswordError",
+    "WrongShipmentError",
     "__version__",
     "deep_link",
     "get_arbeitsgebiet",
@@ -127,3 +149,5 @@ __all__ = [
 
 # A library never configures logging; this only silences "no handler" fallbacks.
 logging.getLogger("bipro_ruv").addHandler(logging.NullHandler())
+# Every record of bipro_ruv.*, zeep, urllib3 and requests is masked from here on.
+_install_redaction()

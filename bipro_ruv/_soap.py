@@ -18,28 +18,31 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-import requests
 import zeep
 from lxml import etree
 
+from bipro_ruv._logging import excerpt, redact
 from bipro_ruv._template import EnvelopeTemplates
-from bipro_ruv._transport import HttpTransport, RetryPolicy, raise_for_unreadable
+from bipro_ruv._transport import Exchange, HttpTransport, RetryPolicy, raise_for_unreadable
 from bipro_ruv._xml import NS, child, child_text, child_texts, children, local_name, parse_xml
 from bipro_ruv.errors import (
-    AuthenticationError,
+    AccountLockedError,
     ConfigurationError,
     HttpStatusError,
     MalformedXmlError,
+    PasswordExpiredError,
     ProtocolError,
     RetryableHttpError,
     ServiceError,
     SessionExpiredError,
+    TransportError,
+    WrongPasswordError,
 )
 from bipro_ruv.models import Meldung, Status
 from bipro_ruv.profiles import ServiceEndpoint, SoapActionStyle
@@ -52,6 +55,7 @@ __all__ = [
     "SecurityHeader",
     "ServiceKind",
     "SoapEndpoint",
+    "envelope_payload",
     "error_for_status",
     "multipart_root_xml",
     "parse_fault",
@@ -62,10 +66,15 @@ __all__ = [
 
 log = logging.getLogger("bipro_ruv.soap")
 
+T = TypeVar("T")
+
 #: Norm 320 ST_Meldung: the session (SecurityContextToken) is not valid (any more).
 SESSION_INVALID_CODES = frozenset({"00960", "00962"})
 #: Norm 320 ST_Meldung: credentials rejected, account locked, too many attempts, password expired.
 AUTH_REJECTED_CODES = frozenset({"00961", "00964", "00965", "00966"})
+WRONG_PASSWORD_CODES = frozenset({"00961"})
+ACCOUNT_LOCKED_CODES = frozenset({"00964", "00965"})
+PASSWORD_EXPIRED_CODES = frozenset({"00966"})
 
 
 class ServiceKind(str, Enum):
@@ -162,34 +171,63 @@ class SoapEndpoint:
             "Accept": "text/xml, multipart/related",
         }
 
-    def call(self, operation: str, security: SecurityHeader | None, **body: Any) -> etree._Element:
+    def call(
+        self, operation: str, security: SecurityHeader | None, *, idempotent: bool = False, **body: Any
+    ) -> etree._Element:
         """Send ``operation`` and return the payload element of the reply's Body.
 
-        429/503 are retried with back-off (``Retry-After`` honoured); a SOAP Fault or
-        a NOK status raises a :class:`ServiceError` subclass.
+        Failed exchanges are repeated as :class:`RetryPolicy` allows (``idempotent``: the
+        operation may safely run twice); a SOAP Fault or a NOK status raises a
+        :class:`ServiceError` subclass.
         """
         message = self.build(operation, security, **body)
-        response = self.send_with_retry(operation, message)
-        with response:
-            data = response.content
-            content_type = response.headers.get("Content-Type", "")
-            if "multipart/related" in content_type.lower():
-                data = _multipart_root(content_type, data)
-            payload = read_envelope(data, http_status=response.status_code, response=response, what=operation)
-        return payload
+        return self.exchange(operation, message, self._read_payload, idempotent=idempotent)
 
-    def send_with_retry(self, operation: str, message: bytes, *, stream: bool = False) -> requests.Response:
+    def _read_payload(self, exchange: Exchange, operation: str) -> etree._Element:
+        data = exchange.read(what=operation)
+        content_type = exchange.headers.get("Content-Type", "")
+        if "multipart/related" in content_type.lower():
+            data = _multipart_root(content_type, data)
+        return read_envelope(data, http_status=exchange.status_code, reason=exchange.reason, what=operation)
+
+    def exchange(
+        self,
+        operation: str,
+        message: bytes,
+        consume: Callable[[Exchange, str], T],
+        *,
+        idempotent: bool,
+    ) -> T:
+        """POST ``message`` and hand the reply to ``consume``; the whole exchange (sending
+        and reading) is repeated after a failure the retry policy allows."""
         headers = self.headers(operation)
-        for attempt in range(self.retry.attempts):
+        started = time.monotonic()
+        attempt = 0
+        while True:
             try:
-                return self.transport.send(self.endpoint.url, message, headers, stream=stream)
-            except RetryableHttpError as exc:
-                if attempt + 1 >= self.retry.attempts:
+                with self.transport.send(self.endpoint.url, message, headers) as exchange:
+                    return consume(exchange, operation)
+            except TransportError as exc:
+                delay = self._retry_delay(exc, attempt, started, idempotent)
+                if delay is None:
                     raise
-                delay = self.retry.delay(attempt, exc.retry_after)
-                log.info("%s: HTTP %s, retrying in %.1f s", operation, exc.status_code, delay)
+                log.info(
+                    "%s: %s; repeating in %.1f s (attempt %d)", operation, exc.message, delay, attempt + 2
+                )
                 time.sleep(delay)
-        raise AssertionError("unreachable: the retry loop returns or raises")
+                attempt += 1
+
+    def _retry_delay(
+        self, error: TransportError, attempt: int, started: float, idempotent: bool
+    ) -> float | None:
+        policy = self.retry
+        if attempt + 1 >= policy.attempts or not policy.retryable(error, idempotent=idempotent):
+            return None
+        retry_after = error.retry_after if isinstance(error, RetryableHttpError) else None
+        delay = policy.delay(attempt, retry_after)
+        if time.monotonic() - started + delay > policy.max_elapsed:
+            return None
+        return delay
 
 
 def _multipart_root(content_type: str, data: bytes) -> bytes:
@@ -217,12 +255,12 @@ def read_envelope(
     data: bytes,
     *,
     http_status: int = 200,
-    response: requests.Response | None = None,
+    reason: str = "",
     what: str = "reply",
 ) -> etree._Element:
     """Parse a SOAP reply and return its Body payload; raise for faults and NOK."""
-    if response is not None and http_status >= 400 and not _looks_like_xml(data):
-        raise_for_unreadable(response, data)
+    if http_status >= 400 and not _looks_like_xml(data):
+        raise_for_unreadable(http_status, reason, data)
     try:
         root = parse_xml(data, what=what)
     except MalformedXmlError as exc:
@@ -230,9 +268,14 @@ def read_envelope(
             raise HttpStatusError(
                 f"HTTP {http_status} with an unreadable body ({exc.message})",
                 status_code=http_status,
-                body_excerpt=" ".join(data[:300].decode("utf-8", "replace").split()),
+                body_excerpt=excerpt(data),
             ) from exc
         raise
+    return envelope_payload(root, http_status=http_status, what=what)
+
+
+def envelope_payload(root: etree._Element, *, http_status: int = 200, what: str = "reply") -> etree._Element:
+    """The Body payload of a parsed SOAP reply; raise for faults, NOK and error statuses."""
     if local_name(root) == "Fault":
         # Some servers (and test fixtures) send a bare Fault element.
         raise parse_fault(root)
@@ -268,7 +311,8 @@ def parse_status(element: etree._Element) -> Status:
             Meldung(
                 art=fields.get("ArtID"),
                 meldung_id=fields.get("MeldungID"),
-                text=fields.get("Text"),
+                # A server may quote the token or password back, in OK replies too.
+                text=_masked(fields.get("Text")),
                 quelle=fields.get("Quelle"),
                 identifikationsnummer=fields.get("Identifikationsnummer"),
             )
@@ -285,12 +329,25 @@ def parse_status(element: etree._Element) -> Status:
     )
 
 
+def _masked(text: str | None) -> str | None:
+    return None if text is None else redact(text)
+
+
 def error_for_status(status: Status, message: str, *, fault_code: str | None = None) -> ServiceError:
-    """The exception for a NOK status or fault, chosen by its Meldung codes."""
+    """The exception for a NOK status or fault, chosen by its Meldung codes.
+
+    Norm 320 ST_Meldung: 00964 account locked and 00965 too many attempts come first,
+    then 00966 password expired, then 00961 bad credentials: when an STS sends several,
+    the one that tells the admin what to do wins.
+    """
     codes = set(status.codes())
     cls: type[ServiceError] = ServiceError
-    if codes & AUTH_REJECTED_CODES:
-        cls = AuthenticationError
+    if codes & ACCOUNT_LOCKED_CODES:
+        cls = AccountLockedError
+    elif codes & PASSWORD_EXPIRED_CODES:
+        cls = PasswordExpiredError
+    elif codes & WRONG_PASSWORD_CODES:
+        cls = WrongPasswordError
     elif codes & SESSION_INVALID_CODES:
         cls = SessionExpiredError
     return cls(message, status=status, fault_code=fault_code)

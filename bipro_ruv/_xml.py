@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from bipro_ruv._logging import excerpt
 from bipro_ruv.errors import MalformedXmlError, UnsafeXmlError
 
 __all__ = [
@@ -88,8 +89,7 @@ def parse_xml(data: bytes, *, what: str = "reply") -> etree._Element:
 
 
 def _excerpt(data: bytes, limit: int = 200) -> str:
-    text = data[:limit].decode("utf-8", "replace")
-    return " ".join(text.split())
+    return excerpt(data, limit)
 
 
 def local_name(element: etree._Element) -> str:

@@ -6,6 +6,8 @@ Credentials come from options, the environment (``BIPRO_RUV_USERNAME``,
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import sys
 import webbrowser
@@ -16,13 +18,16 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bipro_ruv._logging import redact
 from bipro_ruv._version import __version__
+from bipro_ruv.auth._rejections import RejectionReason
 from bipro_ruv.client import Client
 from bipro_ruv.deeplink import DeepLink, DeepLinkKind, deep_link
-from bipro_ruv.errors import AuthenticationError, BiproError
+from bipro_ruv.errors import AuthenticationError, BiproError, PasswordRejectedEarlierError
 from bipro_ruv.extranet import DeepLinkSource, ResolvedDeepLink
 from bipro_ruv.profiles import PROFILES
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome, Shipment
@@ -59,20 +64,62 @@ def _client_options(func: Any) -> Any:
             envvar="BIPRO_RUV_CA_BUNDLE",
             help="CA bundle for TLS verification (test systems).",
         ),
+        click.option(
+            "--state-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            envvar="BIPRO_RUV_STATE_DIR",
+            help="Folder remembering rejected passwords across runs (default: the user's data folder).",
+        ),
+        click.option(
+            "--trust-env",
+            is_flag=True,
+            envvar="BIPRO_RUV_TRUST_ENV",
+            help="Use HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE from the environment (off by default).",
+        ),
     ]
+
+    @functools.wraps(func)
+    def with_connection(**kwargs: Any) -> Any:
+        names = [field.name for field in dataclasses.fields(_Connection)]
+        connection = _Connection(**{name: kwargs.pop(name) for name in names})
+        return func(connection=connection, **kwargs)
+
+    wrapped: Any = with_connection
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapped = option(wrapped)
+    return wrapped
 
 
-def _make_client(
-    username: str | None, password: str | None, profile: str, base_url: str | None, ca_bundle: Path | None
-) -> Client:
-    if not username:
-        username = click.prompt("Benutzerkennung (username)")
-    if not password:
-        password = click.prompt("Passwort", hide_input=True)
-    return Client(username, password, profile=profile, base_url=base_url, verify=ca_bundle or True)
+@dataclasses.dataclass(frozen=True)
+class _Connection:
+    """The options every command that talks to the insurer shares."""
+
+    username: str | None
+    password: str | None = dataclasses.field(repr=False)
+    profile: str
+    base_url: str | None
+    ca_bundle: Path | None
+    state_dir: Path | None
+    trust_env: bool
+
+    def client(self) -> Client:
+        """The client; asks for the user id and the password if they were not given."""
+        username = self.username or click.prompt("Benutzerkennung (username)")
+        password = self.password or click.prompt("Passwort", hide_input=True)
+        return Client(
+            username,
+            password,
+            profile=self.profile,
+            base_url=self.base_url,
+            verify=self.ca_bundle or True,
+            state_dir=self.state_dir,
+            trust_env=self.trust_env,
+        )
+
+
+def _shown(text: str) -> str:
+    """Server-supplied text as printed: secrets masked, rich markup characters literal."""
+    return escape(redact(text))
 
 
 @contextmanager
@@ -80,12 +127,22 @@ def _errors() -> Iterator[None]:
     """Print library errors as one clear line and exit non-zero (no traceback)."""
     try:
         yield
+    except PasswordRejectedEarlierError as exc:
+        # Not sent at all: the message says when and why the STS refused it, and what to do.
+        err_console.print(f"[bold red]{_shown(str(exc))}[/]", soft_wrap=True)
+        sys.exit(3)
     except AuthenticationError as exc:
-        err_console.print(f"[bold red]Login refused:[/] {exc}")
-        err_console.print("The password was not sent again. Check it in the Maklerportal before retrying.")
+        reason = RejectionReason.of(exc)
+        err_console.print(
+            f"[bold red]Login refused ({reason.described}):[/] {_shown(str(exc))}", soft_wrap=True
+        )
+        err_console.print(
+            f"What to do: {reason.advice} Until then bipro-ruv will not send this password again.",
+            soft_wrap=True,
+        )
         sys.exit(3)
     except BiproError as exc:
-        err_console.print(f"[bold red]{type(exc).__name__}:[/] {exc}")
+        err_console.print(f"[bold red]{type(exc).__name__}:[/] {_shown(str(exc))}")
         sys.exit(2)
 
 
@@ -105,10 +162,10 @@ def cli(verbose: int) -> None:
 @cli.command()
 @_client_options
 def login(
-    username: str | None, password: str | None, profile: str, base_url: str | None, ca_bundle: Path | None
+    connection: _Connection,
 ) -> None:
     """Check the credentials at the STS and show until when the token is valid."""
-    with _errors(), _make_client(username, password, profile, base_url, ca_bundle) as client:
+    with _errors(), connection.client() as client:
         info = client.login()
         console.print(
             f"Login OK for [bold]{client.username}[/] at {client.profile.name}. "
@@ -198,7 +255,7 @@ def report_tables(report: FetchReport) -> list[Table]:
         for column in ("Lieferung", "Ergebnis", "Fehler"):
             problems.add_column(column)
         for result in report.failures:
-            problems.add_row(result.shipment_id, result.outcome.value, result.error or "")
+            problems.add_row(result.shipment_id, result.outcome.value, _shown(result.error or ""))
         tables.append(problems)
     return tables
 
@@ -219,17 +276,13 @@ def _summary(report: FetchReport) -> str:
 @click.option("--no-ack", is_flag=True, help="Dry run: store, but do not acknowledge.")
 @click.option("--category", "categories", multiple=True, help="GeVo prefix (3, 6 or 9 digits); repeatable.")
 def fetch(
-    username: str | None,
-    password: str | None,
-    profile: str,
-    base_url: str | None,
-    ca_bundle: Path | None,
+    connection: _Connection,
     inbox: Path,
     no_ack: bool,
     categories: tuple[str, ...],
 ) -> None:
     """Fetch every open document into INBOX, store it durably, then acknowledge it."""
-    with _errors(), _make_client(username, password, profile, base_url, ca_bundle) as client:
+    with _errors(), connection.client() as client:
         report = _run_fetch(client, inbox, acknowledge=not no_ack, categories=categories)
         for table in report_tables(report):
             console.print(table)
@@ -263,11 +316,7 @@ def source_text(link: DeepLink) -> str:
 @click.option("--online", is_flag=True, help="Ask the insurer's getLinks service (Norm 440); logs in.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the link in the default web browser.")
 def link(
-    username: str | None,
-    password: str | None,
-    profile: str,
-    base_url: str | None,
-    ca_bundle: Path | None,
+    connection: _Connection,
     vsnr: str,
     online: bool,
     open_browser: bool,
@@ -282,10 +331,10 @@ def link(
         number = Vsnr(vsnr)  # an invalid number fails here, before any prompt or request
         result: DeepLink
         if online:
-            with _make_client(username, password, profile, base_url, ca_bundle) as client:
+            with connection.client() as client:
                 result = client.deep_link(number, online=True)
         else:
-            result = deep_link(number, PROFILES[profile].portal)
+            result = deep_link(number, PROFILES[connection.profile].portal)
         # click.echo, not rich: a URL must stay one unwrapped, unstyled line.
         click.echo(result.url)
         console.print(f"Rule: {rule_text(result)}", markup=False, highlight=False, soft_wrap=True)
@@ -301,9 +350,15 @@ def demo() -> None:
 
     from bipro_ruv.sandbox import Sandbox
 
-    with _errors(), Sandbox() as sb, tempfile.TemporaryDirectory(prefix="bipro-ruv-demo-") as inbox:
+    with (
+        _errors(),
+        Sandbox() as sb,
+        tempfile.TemporaryDirectory(prefix="bipro-ruv-demo-") as inbox,
+        tempfile.TemporaryDirectory(prefix="bipro-ruv-demo-state-") as state,
+    ):
         console.print(f"Sandbox running at {sb.base_url} (user {sb.username})")
-        with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        # The sandbox account's login state stays out of the user's data folder.
+        with Client(sb.username, sb.password, base_url=sb.base_url, state_dir=state) as client:
             info = client.login()
             console.print(f"Logged in; token valid for {info.lifetime_s:.0f} s.")
             shipments = client.list_shipments()

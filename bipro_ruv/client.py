@@ -23,8 +23,9 @@ from pydantic import SecretStr
 
 from bipro_ruv._logging import install_redaction
 from bipro_ruv._soap import ServiceKind, SoapEndpoint, check_status
-from bipro_ruv._transport import HttpTransport, RetryPolicy, Timeouts
+from bipro_ruv._transport import HttpTransport, ReplyLimits, RetryPolicy, Timeouts
 from bipro_ruv.auth import Password, SecurityToken, TokenManager, TokenProvider, UsernamePasswordLogin
+from bipro_ruv.auth._rejections import RejectionStore
 from bipro_ruv.deeplink import PortalLinks
 from bipro_ruv.deeplink import deep_link as offline_deep_link
 from bipro_ruv.errors import ConfigurationError, SessionExpiredError
@@ -80,14 +81,23 @@ class Client:
     :param profile: ``"ruv"`` (default), ``"kravag"``, ``"condor"`` or an
         :class:`InsurerProfile`.
     :param base_url: send every service to this host instead (sandbox, test system).
-    :param timeouts: connect/read timeouts; always set.
+    :param timeouts: connect, read and whole-reply timeouts; always set.
     :param verify: TLS verification: ``True`` or the path of a CA bundle.
     :param allow_insecure_http: permit plain http to non-loopback hosts (test systems only).
+    :param trust_env: read ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` and (with
+        ``verify=True``) ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` from the environment;
+        off by default, so nothing in the environment changes where requests go.
+    :param limits: the largest replies accepted (:class:`ReplyLimits`).
+    :param retry: when failed exchanges are repeated (:class:`RetryPolicy`).
     :param session: a ``requests.Session`` to use (proxies, adapters); closed by you.
     :param token_provider: another login method (e.g. TGIC); default is the Norm 410
         username/password login.
     :param portal_links: URL templates for offline deep links, replacing the profile's
         (``profile.portal``; R+V's portal URL scheme is not public, the default is assumed).
+    :param state_dir: folder for the durable record of rejected passwords, shared by every
+        process of this user (default: the user's data folder, e.g. ``~/.local/share/bipro-ruv``).
+        A password the STS rejected is then not sent again by any later run either, until a
+        different password logs in successfully.
     """
 
     def __init__(
@@ -101,9 +111,12 @@ class Client:
         verify: bool | str | Path = True,
         allow_insecure_http: bool = False,
         session: requests.Session | None = None,
+        trust_env: bool = False,
+        limits: ReplyLimits = ReplyLimits(),
         retry: RetryPolicy = RetryPolicy(),
         token_provider: TokenProvider | None = None,
         portal_links: PortalLinks | None = None,
+        state_dir: str | Path | None = None,
     ) -> None:
         install_redaction()
         resolved = get_profile(profile)
@@ -115,7 +128,12 @@ class Client:
         self.username = username
         self._password = password if isinstance(password, Password) else Password(password)
         self._transport = HttpTransport(
-            session, timeouts=timeouts, verify=verify, allow_insecure_http=allow_insecure_http
+            session,
+            timeouts=timeouts,
+            verify=verify,
+            allow_insecure_http=allow_insecure_http,
+            trust_env=trust_env,
+            limits=limits,
         )
         self._retry = retry
         self._endpoints: dict[ServiceKind, SoapEndpoint] = {}
@@ -125,6 +143,7 @@ class Client:
             self._endpoint(ServiceKind.STS),
             send_bipro_version=self.profile.sts_sends_bipro_version,
             default_lifetime_s=self.profile.default_token_lifetime_s,
+            rejections=RejectionStore(state_dir, self.profile.key, username),
         )
         self._tokens = TokenManager(provider)
         self._closed = False
@@ -167,9 +186,13 @@ class Client:
             self._tokens.invalidate(token)
             return call(self._tokens.get())
 
-    def _call(self, kind: ServiceKind, operation: str, **body: Any) -> etree._Element:
+    def _call(
+        self, kind: ServiceKind, operation: str, *, idempotent: bool = False, **body: Any
+    ) -> etree._Element:
         endpoint = self._endpoint(kind)
-        return self._with_session(lambda token: endpoint.call(operation, token.header, **body))
+        return self._with_session(
+            lambda token: endpoint.call(operation, token.header, idempotent=idempotent, **body)
+        )
 
     def _transfer_request(self, **fields: Any) -> dict[str, Any]:
         request: dict[str, Any] = {"BiPROVersion": self.profile.transfer.bipro_version}
@@ -216,7 +239,9 @@ class Client:
         fields: dict[str, Any] = {}
         if include_acknowledged or self.profile.send_bestaetige_lieferungen:
             fields["BestaetigeLieferungen"] = include_acknowledged
-        payload = self._call(ServiceKind.TRANSFER, "listShipments", Request=self._transfer_request(**fields))
+        payload = self._call(
+            ServiceKind.TRANSFER, "listShipments", idempotent=True, Request=self._transfer_request(**fields)
+        )
         shipments, _status = parse_list_reply(payload, category_label)
         return [item for item in shipments if matches_category(item.category, wanted)]
 
@@ -304,7 +329,9 @@ class Client:
         else:
             raise TypeError("get_links() takes exactly one of vsnr= and partner=")
         version = self._endpoint(ServiceKind.EXTRANET).endpoint.bipro_version
-        payload = self._call(ServiceKind.EXTRANET, "getLinks", Request=links_request(version, search))
+        payload = self._call(
+            ServiceKind.EXTRANET, "getLinks", idempotent=True, Request=links_request(version, search)
+        )
         links, _status = parse_links_reply(payload)
         # Never the URLs themselves: they may be one-time credentials.
         log.debug("getLinks: %d link(s)", len(links))

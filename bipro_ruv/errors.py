@@ -37,6 +37,11 @@ with ``raise ... from exc`` so the cause stays visible::
 
 Every :class:`BiproError` carries ``prozess_id`` and ``meldungen`` when the server sent
 them (BiPRO Norm 250: ``nachrichten:Status``), so a support ticket can quote them.
+
+Texts a server sent can quote what the request carried (a careless server echoes the
+token or password). So :class:`BiproError` masks registered secrets and secret XML
+elements (:func:`bipro_ruv._logging.redact`) in its message, its Meldungen and its
+``str()``: what an exception shows, the CLI prints and the journal stores is masked.
 """
 
 from __future__ import annotations
@@ -44,7 +49,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bipro_ruv._logging import redact
+
 if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
     from bipro_ruv.models import Meldung, Status
 
 __all__ = [
@@ -82,7 +92,8 @@ class BiproError(Exception):
     """Root of every error raised by bipro-ruv.
 
     ``status`` is the parsed BiPRO ``Status`` when the server sent one; ``prozess_id``
-    and ``meldungen`` are taken from it (or given directly).
+    and ``meldungen`` are taken from it (or given directly). ``message``, the Meldungen
+    (in ``meldungen`` and ``status``) and ``str()`` have every known secret masked.
     """
 
     def __init__(
@@ -93,11 +104,15 @@ class BiproError(Exception):
         prozess_id: str | None = None,
         meldungen: Sequence[Meldung] = (),
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.status = status
-        self.prozess_id = prozess_id if prozess_id is not None else (status.prozess_id if status else None)
-        self.meldungen: tuple[Meldung, ...] = tuple(meldungen) or (status.meldungen if status else ())
+        self.status = _masked_status(status)
+        given = prozess_id if prozess_id is not None else (status.prozess_id if status else None)
+        self.prozess_id = None if given is None else redact(given)
+        self.meldungen: tuple[Meldung, ...] = tuple(_masked_meldung(m) for m in meldungen) or (
+            self.status.meldungen if self.status else ()
+        )
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -106,7 +121,34 @@ class BiproError(Exception):
             parts.append(f"[{codes}]")
         if self.prozess_id:
             parts.append(f"(ProzessID {self.prozess_id})")
-        return " ".join(parts)
+        # Masked again as a whole: attributes may have been replaced since __init__, and a
+        # secret registered later is masked too.
+        return redact(" ".join(parts))
+
+
+def _masked_meldung(meldung: Meldung) -> Meldung:
+    """``meldung`` with its server texts (Text, Quelle, Identifikationsnummer) masked."""
+    fields = {
+        "text": meldung.text,
+        "quelle": meldung.quelle,
+        "identifikationsnummer": meldung.identifikationsnummer,
+    }
+    masked = {name: redact(value) for name, value in fields.items() if value is not None}
+    changed = {name: value for name, value in masked.items() if value != fields[name]}
+    return meldung.model_copy(update=changed) if changed else meldung
+
+
+def _masked_status(status: Status | None) -> Status | None:
+    """``status`` with its Meldungen and ProzessID masked (the same object if nothing changed)."""
+    if status is None:
+        return None
+    changed: dict[str, object] = {}
+    meldungen = tuple(_masked_meldung(m) for m in status.meldungen)
+    if any(new is not old for new, old in zip(meldungen, status.meldungen, strict=True)):
+        changed["meldungen"] = meldungen
+    if status.prozess_id is not None and redact(status.prozess_id) != status.prozess_id:
+        changed["prozess_id"] = redact(status.prozess_id)
+    return status.model_copy(update=changed) if changed else status
 
 
 class ConfigurationError(BiproError):
@@ -152,12 +194,15 @@ class RedirectRefusedError(TransportError):
 
 
 class HttpStatusError(TransportError):
-    """The server answered with an HTTP status and no readable SOAP message."""
+    """The server answered with an HTTP status and no readable SOAP message.
+
+    ``body_excerpt`` (the start of the body, for a support ticket) has secrets masked.
+    """
 
     def __init__(self, message: str, *, status_code: int, body_excerpt: str = "") -> None:
         super().__init__(message)
         self.status_code = status_code
-        self.body_excerpt = body_excerpt
+        self.body_excerpt = redact(body_excerpt)
 
 
 class RetryableHttpError(HttpStatusError):
@@ -260,3 +305,22 @@ class PasswordRejectedEarlierError(AuthenticationError):
     """Not sent: the STS rejected this very password for this account before (maybe in
     another process). ``rejected_at`` is when; change the password in the Maklerportal,
     then update it here."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rejected_at: datetime,
+        reason: str,
+        code: str | None = None,
+        record_path: Path | None = None,
+    ) -> None:
+        super().__init__(message)
+        #: When the STS rejected the password (UTC).
+        self.rejected_at = rejected_at
+        #: Why: ``wrong_password``, ``account_locked``, ``password_expired``, ``not_authenticated``.
+        self.reason = reason
+        #: The STS code (``00961``...) or ``HTTP 401``/``HTTP 403``, if known.
+        self.code = code
+        #: The file that records the rejection (delete it only if you know the password is right).
+        self.record_path = record_path

@@ -19,6 +19,7 @@ from bipro_ruv.errors import ConfigurationError
 __all__ = ["Settings"]
 
 ENV_PREFIX = "BIPRO_RUV_"
+_FLAGS = frozenset({"allow_insecure_http", "trust_env"})
 
 
 class Settings(BaseModel):
@@ -33,19 +34,27 @@ class Settings(BaseModel):
     ca_bundle: Path | None = Field(None, description="CA bundle for TLS verification (test systems)")
     connect_timeout_s: float = Field(10.0, gt=0)
     read_timeout_s: float = Field(60.0, gt=0)
+    reply_timeout_s: float = Field(1800.0, gt=0, description="Deadline for a whole reply (Timeouts.reply)")
     allow_insecure_http: bool = False
+    trust_env: bool = Field(
+        False, description="Use HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE from the environment"
+    )
+    state_dir: Path | None = Field(
+        None, description="Folder for the record of rejected passwords (default: the user's data folder)"
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, prefix: str = ENV_PREFIX) -> Settings:
         """Read ``BIPRO_RUV_USERNAME``, ``BIPRO_RUV_PASSWORD``, ``BIPRO_RUV_PROFILE``,
         ``BIPRO_RUV_BASE_URL``, ``BIPRO_RUV_CA_BUNDLE``, ``BIPRO_RUV_CONNECT_TIMEOUT_S``,
-        ``BIPRO_RUV_READ_TIMEOUT_S`` and ``BIPRO_RUV_ALLOW_INSECURE_HTTP``."""
+        ``BIPRO_RUV_READ_TIMEOUT_S``, ``BIPRO_RUV_REPLY_TIMEOUT_S``, ``BIPRO_RUV_ALLOW_INSECURE_HTTP``,
+        ``BIPRO_RUV_TRUST_ENV`` and ``BIPRO_RUV_STATE_DIR``."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name in cls.model_fields:
             raw = env.get(prefix + name.upper())
             if raw is not None and raw != "":
-                values[name] = raw.lower() in ("1", "true", "yes") if name == "allow_insecure_http" else raw
+                values[name] = raw.lower() in ("1", "true", "yes") if name in _FLAGS else raw
         missing = [name for name in ("username", "password") if name not in values]
         if missing:
             names = ", ".join(prefix + name.upper() for name in missing)
@@ -57,7 +66,11 @@ class Settings(BaseModel):
         return {
             "profile": self.profile,
             "base_url": self.base_url,
-            "timeouts": Timeouts(connect=self.connect_timeout_s, read=self.read_timeout_s),
+            "timeouts": Timeouts(
+                connect=self.connect_timeout_s, read=self.read_timeout_s, reply=self.reply_timeout_s
+            ),
             "verify": self.ca_bundle if self.ca_bundle else True,
             "allow_insecure_http": self.allow_insecure_http,
+            "trust_env": self.trust_env,
+            "state_dir": self.state_dir,
         }

@@ -6,12 +6,14 @@ import hashlib
 import io
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from bipro_ruv.sandbox import Sandbox
-from bipro_ruv.sandbox.mailbox import DEFECTS_THAT_FAIL
+from bipro_ruv.sandbox.mailbox import DEFECTS_THAT_FAIL, SeedDocument, SeedShipment
 from bipro_ruv.transfer.journal import JournalDocument
 
 
@@ -59,3 +61,49 @@ def journal_document(shipment_id: str, path: str, **fields: Any) -> JournalDocum
         archive_name=None,
     )
     return replace(row, **fields)
+
+
+KNOWN_VSNR = "44090312655"  # in the sandbox's seeded book
+
+
+def document(data: bytes, name: str = "Police.pdf", vsnr: str | None = KNOWN_VSNR) -> SeedDocument:
+    def produce() -> Iterator[bytes]:
+        for offset in range(0, len(data), 1000):
+            yield data[offset : offset + 1000]
+
+    return SeedDocument(
+        file_name=name,
+        content_type="application/pdf",
+        dokumentart="Police",
+        vsnr=vsnr,
+        vu_number="5438" if vsnr else None,
+        kurzbeschreibung="Versicherungsschein",
+        compression="KEINE",
+        checksum=("SHA256", hashlib.sha256(data).hexdigest()),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        produce=produce,
+    )
+
+
+def shipment(shipment_id: str, kategorie: str = "100007000", *docs: SeedDocument) -> SeedShipment:
+    return SeedShipment(
+        id=shipment_id,
+        kategorie=kategorie,
+        art_der_lieferung="1002",
+        einstellzeitpunkt=datetime(2026, 11, 21, 3, 15, 0),
+        verfuegbar_bis=date(2029, 11, 21),
+        sparte="040",
+        enthaelt_nur_daten=False,
+        periodische_lieferung=False,
+        documents=docs or (document(b"%PDF-1.4 " + shipment_id.encode() + b"\n%%EOF\n"),),
+    )
+
+
+def seed_shipment(shipment_id: str, *, documents: int = 1) -> SeedShipment:
+    """A shipment of ``documents`` small, distinct PDFs."""
+    docs = [
+        document(b"%PDF-1.4 " + f"{shipment_id}-{n}".encode() + b"\n%%EOF\n", name=f"Dokument-{n}.pdf")
+        for n in range(1, documents + 1)
+    ]
+    return shipment(shipment_id, "100007000", *docs)

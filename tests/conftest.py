@@ -16,6 +16,16 @@ if TYPE_CHECKING:
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user data folder: nothing may write into the real one
+    (the record of rejected passwords lives there by default). platformdirs honours
+    XDG_DATA_HOME on Linux and BSD; CLI subprocesses inherit it through os.environ."""
+    folder = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     """../shared/fixtures beside the project; tests using it skip in a plain clone."""

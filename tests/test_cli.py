@@ -100,3 +100,14 @@ def test_fetch_with_failures_exits_1_and_lists_them(make_sandbox: Any, tmp_path:
     assert result.returncode == 1
     assert "Nicht erledigt" in result.stdout
     assert "HOSTILE-ZIPBOMB" in result.stdout
+
+
+def test_the_proxy_environment_is_used_only_with_trust_env(sandbox: Sandbox) -> None:
+    # Port 9 on loopback refuses connections: a request through that "proxy" cannot work.
+    proxy = {"HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": ""}
+    ignored = run_as(sandbox, "login", env=proxy)
+    assert ignored.returncode == 0, ignored.stderr
+    used = run_as(sandbox, "login", "--trust-env", env=proxy)
+    assert used.returncode == 2
+    assert "NetworkError" in used.stderr
+    assert sandbox.stats.sts_requests == 1

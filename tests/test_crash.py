@@ -1,12 +1,14 @@
 """Crash safety of fetch_open_documents: SIGKILL at many points, then rerun.
 
 The fetch runs in a child process that kills itself with SIGKILL when a chosen
-progress event occurs (during a download, after the journal planned the paths,
+progress event occurs (during a download, after a shipment's folder was made but
+before its plan, after the journal planned the paths,
 between moving files, after "stored", after the server confirmed an acknowledgement
 but before the journal recorded it, ...). The sandbox runs in this process and checks,
 at every acknowledgement it receives, that the shipment's documents are already on
 disk with the right bytes and recorded as stored in the journal. After the reruns,
-every document must be present exactly once with the right bytes, and every shipment
+every document must be present exactly once with the right bytes, directly in its
+shipment's folder (``inbox/<id>/<name>``, no ``<id> (2)``), and every shipment
 acknowledged.
 """
 
@@ -27,7 +29,7 @@ import pytest
 
 from bipro_ruv import Client
 from bipro_ruv.sandbox import Sandbox, SandboxConfig
-from bipro_ruv.transfer.fetch import journal_path
+from bipro_ruv.transfer.fetch import STATE_DIR, journal_path
 from bipro_ruv.transfer.models import FetchEvent
 from tests._expected import expected_hashes, stored_files, stored_hashes
 
@@ -72,6 +74,8 @@ KILL_POINTS: list[str | tuple[str, int]] = [
     ("bytes", 9),
     "mid-download-first-chunk",
     "mid-download-middle-chunk",
+    ("folder_created", 1),
+    ("folder_created", 13),  # the shipment with two documents
     ("planned", 1),
     ("planned", 5),
     ("file_stored", 1),
@@ -93,6 +97,8 @@ DOUBLE_KILLS: list[tuple[str | tuple[str, int], str | tuple[str, int]]] = [
     ("between-two-files-of-one-shipment", ("planned", 1)),
     (("acknowledged", 2), ("done", 1)),
     ("mid-download-middle-chunk", ("file_stored", 1)),
+    # The rerun uses the first folder (no event) and is killed after making the second.
+    (("folder_created", 1), ("folder_created", 1)),
 ]
 
 
@@ -215,6 +221,20 @@ def crash_sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, Path, AckWitness]]:
         sb.stop()
 
 
+def check_layout(sb: Sandbox, inbox: Path) -> None:
+    """``inbox/<shipment id>/<name>``: each document in its shipment's own folder, and no
+    other folder (a kill between a folder's mkdir and its plan once left the documents
+    in ``<id> (2)`` beside an empty ``<id>``). The sandbox's IDs are safe folder names."""
+    with sqlite3.connect(f"file:{journal_path(inbox)}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT shipment_id, path FROM documents").fetchall()
+    misplaced = [(sid, path) for sid, path in rows if Path(path).parent != Path(sid)]
+    assert misplaced == []
+    on_disk = sorted(file.relative_to(inbox).as_posix() for file in stored_files(inbox))
+    assert sorted(path for _, path in rows) == on_disk
+    folders = sorted(entry.name for entry in inbox.iterdir() if entry.name != STATE_DIR)
+    assert folders == sorted(shipment.id for shipment in sb.shipments())
+
+
 def check_complete(sb: Sandbox, inbox: Path, witness: AckWitness, kills: Sequence[tuple[str, int]]) -> None:
     assert witness.violations == []
     assert witness.checked >= len(sb.shipments())
@@ -222,6 +242,7 @@ def check_complete(sb: Sandbox, inbox: Path, witness: AckWitness, kills: Sequenc
     expected = expected_hashes(sb)
     assert stored_hashes(inbox) == expected
     assert len(stored_files(inbox)) == sum(expected.values())
+    check_layout(sb, inbox)
     downloads = sb.stats.requests_by_operation["getShipment"]
     # At most the shipment in flight at each kill is downloaded a second time.
     assert len(sb.shipments()) <= downloads <= len(sb.shipments()) + len(kills)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bipro_ruv.errors import ChecksumMismatchError, DocumentError
 from bipro_ruv.transfer import _files
 from bipro_ruv.transfer._files import (
+    SUPPORTED_ALGORITHMS,
     MultiHasher,
     atomic_move,
     atomic_write_bytes,
@@ -389,11 +390,51 @@ def test_uncheckable_pruefsumme_is_reported_unverified_not_fatal(typ: str, value
 
 
 def test_multihasher_matches_hashlib_over_chunks() -> None:
-    hasher = MultiHasher()
+    hasher = MultiHasher(SUPPORTED_ALGORITHMS)
     for piece in (DATA[:3], b"", DATA[3:]):
         hasher.update(piece)
     assert hasher.hexdigests() == HEX
     assert hasher.size == len(DATA)
+
+
+def test_multihasher_computes_only_sha256_unless_asked() -> None:
+    # Spooling pays for one digest; MD5/SHA-1 cost a read of the file only when a Pruefsumme names them.
+    hasher = MultiHasher()
+    hasher.update(memoryview(DATA))
+    assert hasher.hexdigests() == {"sha256": HEX["sha256"]}
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1"])
+def test_pruefsumme_of_an_algorithm_not_spooled_is_checked_from_the_file(
+    tmp_path: Path, algorithm: str
+) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(DATA)
+    result = verify_checksum(path, algorithm.upper(), HEX[algorithm], known={"sha256": HEX["sha256"]})
+    assert (result.verified, result.actual) == (True, HEX[algorithm])
+
+
+def test_pruefsumme_of_a_spooled_algorithm_does_not_read_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "never-written.pdf"  # reading it would raise FileNotFoundError
+    result = verify_checksum(missing, "SHA-256", B64["sha256"], known={"sha256": HEX["sha256"]})
+    assert result.verified
+
+
+def test_file_is_read_for_the_pruefsumme_algorithm_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(DATA)
+    made: list[str] = []
+    real_new = hashlib.new
+
+    def new(name: str, *args: object, **kwargs: bool) -> object:
+        made.append(name)
+        return real_new(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_files.hashlib, "new", new)
+    verify_checksum(path, "MD5", HEX["md5"], known={"sha256": HEX["sha256"]})
+    assert set(made) == {"md5"}
 
 
 @settings(max_examples=400, deadline=None)

@@ -57,7 +57,7 @@ def test_lockout_counter_stays_below_the_limit_however_often_the_caller_retries(
 def test_authentication_error_carries_the_meldung(make_sandbox: Any) -> None:
     sb = make_sandbox()
     with (
-        Client(sb.username, "falsch", base_url=sb.base_url) as client,
+        Client(sb.username, "Falsches-Passwort-7", base_url=sb.base_url) as client,
         pytest.raises(AuthenticationError) as info,
     ):
         client.login()
@@ -67,7 +67,10 @@ def test_authentication_error_carries_the_meldung(make_sandbox: Any) -> None:
 
 def test_locked_account_is_reported_and_not_retried(make_sandbox: Any) -> None:
     sb = make_sandbox(lockout_after=1)
-    with Client(sb.username, "falsch", base_url=sb.base_url) as client, pytest.raises(AuthenticationError):
+    with (
+        Client(sb.username, "Falsches-Passwort-7", base_url=sb.base_url) as client,
+        pytest.raises(AuthenticationError),
+    ):
         client.login()
     with Client(sb.username, sb.password, base_url=sb.base_url) as client:
         with pytest.raises(AuthenticationError) as info:

@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -26,10 +26,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pydantic
 import pytest
 import requests
+import urllib3
 from lxml import etree
 
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
-from bipro_ruv.sandbox.mailbox import SANDBOX_CONTRACTS, SeedDocument, SeedShipment
+from bipro_ruv.sandbox.mailbox import SANDBOX_CONTRACTS
+from tests._expected import KNOWN_VSNR, document, shipment
 
 STS = "/bipro/sts/2.4.0.1.0"
 TRANSFER = "/bipro/TransferService/2.6.2.1.0"
@@ -54,44 +56,8 @@ SCT = "http://schemas.xmlsoap.org/ws/2005/02/sc/sct"
 ISSUE = "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"
 CANCEL = "http://schemas.xmlsoap.org/ws/2005/02/trust/Cancel"
 
-KNOWN_VSNR = "44090312655"  # in the sandbox's seeded book
-
 
 # -- seed data -------------------------------------------------------------------------------------
-
-
-def document(data: bytes, name: str = "Police.pdf", vsnr: str | None = KNOWN_VSNR) -> SeedDocument:
-    def produce() -> Iterator[bytes]:
-        for offset in range(0, len(data), 1000):
-            yield data[offset : offset + 1000]
-
-    return SeedDocument(
-        file_name=name,
-        content_type="application/pdf",
-        dokumentart="Police",
-        vsnr=vsnr,
-        vu_number="5438" if vsnr else None,
-        kurzbeschreibung="Versicherungsschein",
-        compression="KEINE",
-        checksum=("SHA256", hashlib.sha256(data).hexdigest()),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        produce=produce,
-    )
-
-
-def shipment(shipment_id: str, kategorie: str = "100007000", *docs: SeedDocument) -> SeedShipment:
-    return SeedShipment(
-        id=shipment_id,
-        kategorie=kategorie,
-        art_der_lieferung="1002",
-        einstellzeitpunkt=datetime(2026, 11, 21, 3, 15, 0),
-        verfuegbar_bis=date(2029, 11, 21),
-        sparte="040",
-        enthaelt_nur_daten=False,
-        periodische_lieferung=False,
-        documents=docs or (document(b"%PDF-1.4 " + shipment_id.encode() + b"\n%%EOF\n"),),
-    )
 
 
 MAILBOX = (
@@ -241,6 +207,38 @@ def listed_ids(response: requests.Response) -> list[str]:
     return [str(i) for i in parse(response.content).xpath(".//tran:Lieferung/tran:ID/text()", namespaces=NS)]
 
 
+def call_cut(
+    session: requests.Session, sb: Server, operation: str, inner: str = "", token: str | None = None
+) -> tuple[requests.Response, bytes]:
+    """A reply cut off on the wire: the response (its headers) and the bytes that did come."""
+    token = token or token_of(session, sb)
+    response = session.post(
+        sb.base_url + TRANSFER,
+        data=envelope(transfer_body(operation, inner), sct_header(token)),
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"urn:{operation}"'},
+        timeout=30,
+        stream=True,
+    )
+    received = bytearray()
+
+    def read_all() -> None:
+        for chunk in response.raw.stream(1 << 16, decode_content=False):
+            received.extend(chunk)
+
+    with pytest.raises(urllib3.exceptions.ProtocolError, match="IncompleteRead"):
+        read_all()
+    response.close()
+    assert len(received) < int(response.headers["Content-Length"])
+    return response, bytes(received)
+
+
+def boundary_of(response: requests.Response) -> str:
+    message = email.message_from_string(f"Content-Type: {response.headers['Content-Type']}\r\n\r\n")
+    boundary = message.get_boundary()
+    assert boundary
+    return boundary
+
+
 def multipart(response: requests.Response) -> EmailMessage:
     head = f"Content-Type: {response.headers['Content-Type']}\r\n\r\n".encode()
     message = email.message_from_bytes(head + response.content, policy=email.policy.HTTP)
@@ -281,6 +279,7 @@ def session() -> Iterator[requests.Session]:
         ("utc", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"),
         ("naive", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$"),
         ("offset", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+01:00$"),
+        ("dotnet", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$"),
     ],
 )
 def test_login_returns_bipro_token_with_lifetime_in_configured_style(
@@ -635,19 +634,19 @@ def test_get_without_id_is_00931(sb: Sandbox, session: requests.Session) -> None
     assert fault_ids(call(session, sb, "getShipment")) == ["00931"]
 
 
-def test_broken_multipart_shipment_is_cut_before_the_closing_delimiter(session: requests.Session) -> None:
+def test_broken_multipart_shipment_is_cut_on_the_wire_before_the_closing_delimiter(
+    session: requests.Session,
+) -> None:
     with Sandbox(mailbox="empty", hostile=True) as sandbox:
-        response = call(session, sandbox, "getShipment", "<tran:ID>HOSTILE-MULTIPART</tran:ID>")
-    assert len(response.content) == int(response.headers["Content-Length"])
-    assert f"--{multipart(response).get_boundary()}--".encode() not in response.content
+        response, received = call_cut(session, sandbox, "getShipment", "<tran:ID>HOSTILE-MULTIPART</tran:ID>")
+    assert f"--{boundary_of(response)}--".encode() not in received
 
 
 def test_broken_multipart_shipment_in_inline_mode_is_cut_xml(session: requests.Session) -> None:
     with Sandbox(mailbox="empty", hostile=True, mtom=False) as sandbox:
-        response = call(session, sandbox, "getShipment", "<tran:ID>HOSTILE-MULTIPART</tran:ID>")
-    assert len(response.content) == int(response.headers["Content-Length"])
+        _, received = call_cut(session, sandbox, "getShipment", "<tran:ID>HOSTILE-MULTIPART</tran:ID>")
     with pytest.raises(etree.XMLSyntaxError):
-        parse(response.content)
+        parse(received)
 
 
 # == Norm 430: acknowledgeShipment =================================================================
@@ -816,11 +815,10 @@ def test_entity_bomb_fault_nests_entities(sb: Sandbox, session: requests.Session
 def test_truncated_multipart_fault_cuts_the_document(sb: Sandbox, session: requests.Session) -> None:
     token = token_of(session, sb)
     sb.inject(FaultKind.TRUNCATED_MULTIPART, operation="getShipment")
-    response = call(session, sb, "getShipment", "<tran:ID>L-100</tran:ID>", token)
+    response, received = call_cut(session, sb, "getShipment", "<tran:ID>L-100</tran:ID>", token)
     document_bytes = MAILBOX[0].documents[0].read_all()
-    assert len(response.content) == int(response.headers["Content-Length"])
-    assert f"--{multipart(response).get_boundary()}--".encode() not in response.content
-    assert not response.content.endswith(document_bytes)
+    assert f"--{boundary_of(response)}--".encode() not in received
+    assert not received.endswith(document_bytes)
 
 
 def test_truncated_multipart_fault_applies_to_small_replies_too(
@@ -828,9 +826,9 @@ def test_truncated_multipart_fault_applies_to_small_replies_too(
 ) -> None:
     token = token_of(session, sb)
     sb.inject(FaultKind.TRUNCATED_MULTIPART, operation="listShipments")
-    response = call(session, sb, "listShipments", token=token)
+    response, received = call_cut(session, sb, "listShipments", token=token)
     assert response.headers["Content-Type"].startswith("multipart/related")
-    assert f"--{multipart(response).get_boundary()}--".encode() not in response.content
+    assert f"--{boundary_of(response)}--".encode() not in received
 
 
 def test_slow_fault_answers_normally_after_the_delay(sb: Sandbox, session: requests.Session) -> None:
@@ -1197,3 +1195,43 @@ def test_sts_accepts_ws_trust_soap_actions(sb: Sandbox, session: requests.Sessio
 def test_inject_takes_options_only_with_a_fault_kind(sb: Sandbox) -> None:
     with pytest.raises(TypeError):
         sb.inject(FaultRule(FaultKind.SLOW), delay=1)
+
+
+# == issue 9: a complete getShipment reply without its closing delimiter =============================
+
+
+@pytest.mark.parametrize(
+    ("variant", "ending"),
+    [(None, b""), ("other_boundary", b"\r\n--MIMEBoundary_0815_Ende--\r\n")],
+    ids=["missing", "other-boundary"],
+)
+def test_shipment_reply_without_closing_delimiter_is_complete_mtom(
+    sb: Sandbox, session: requests.Session, variant: str | None, ending: bytes
+) -> None:
+    token = token_of(session, sb)
+    sb.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment", variant=variant)
+    response = call(session, sb, "getShipment", "<tran:ID>L-100</tran:ID>", token)
+    document_bytes = MAILBOX[0].documents[0].read_all()
+    assert response.headers["Content-Type"].startswith("multipart/related")
+    assert len(response.content) == int(response.headers["Content-Length"])  # complete on the wire
+    assert f"--{boundary_of(response)}--".encode() not in response.content
+    assert response.content.endswith(document_bytes + ending)
+    assert response.headers.get("Connection", "").lower() != "close"
+
+
+def test_shipment_fault_without_closing_delimiter_makes_an_inline_sandbox_answer_mtom(
+    session: requests.Session,
+) -> None:
+    with Sandbox(mailbox="empty", mtom=False) as sandbox:
+        sandbox.add_shipments(MAILBOX)
+        sandbox.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment")
+        response = call(session, sandbox, "getShipment", "<tran:ID>L-100</tran:ID>")
+    assert response.headers["Content-Type"].startswith("multipart/related")
+    assert response.content.endswith(MAILBOX[0].documents[0].read_all())
+
+
+def test_shipment_fault_variant_must_be_known() -> None:
+    with pytest.raises(ValueError, match="no variant 'sometimes'"):
+        FaultRule(FaultKind.MISSING_CLOSING_DELIMITER, variant="sometimes")
+    with pytest.raises(ValueError, match="http_429 has no variant"):
+        FaultRule(FaultKind.HTTP_429, variant="other_boundary")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bipro_ruv import AuthenticationError, ServiceError, SessionExpiredError
+from bipro_ruv import (
+    AccountLockedError,
+    AuthenticationError,
+    PasswordExpiredError,
+    ServiceError,
+    SessionExpiredError,
+    WrongPasswordError,
+)
 from bipro_ruv._soap import read_envelope
 from bipro_ruv._xml import parse_xml
 from bipro_ruv.auth.sts import parse_rstr
@@ -29,10 +36,10 @@ def fault(code: str, text: str = "msg", *, prefix: str = "n") -> bytes:
 @pytest.mark.parametrize(
     ("code", "error"),
     [
-        ("00961", AuthenticationError),
-        ("00964", AuthenticationError),
-        ("00965", AuthenticationError),
-        ("00966", AuthenticationError),
+        ("00961", WrongPasswordError),
+        ("00964", AccountLockedError),
+        ("00965", AccountLockedError),
+        ("00966", PasswordExpiredError),
         ("00960", SessionExpiredError),
         ("00962", SessionExpiredError),
         ("04003", ServiceError),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bipro_ruv import Client, ServiceError, Vsnr
+from bipro_ruv import ChecksumMismatchError, Client, ServiceError, Vsnr
 from bipro_ruv._soap import read_envelope
-from bipro_ruv.sandbox import Sandbox
+from bipro_ruv.sandbox import FaultKind, Sandbox
 from bipro_ruv.transfer._download import read_shipment_reply
 from bipro_ruv.transfer._parse import parse_list_reply
 from bipro_ruv.transfer.categories import category_label, matches_category
@@ -136,3 +137,53 @@ def test_every_third_party_gevo_code_gets_a_label() -> None:
     assert len(codes) > 300
     unlabelled = [code for code in codes if category_label(code) is None]
     assert unlabelled == []
+
+
+# -- issue 9: complete replies without closing delimiter ----------------------------------
+
+
+@pytest.mark.parametrize("variant", [None, "other_boundary"], ids=["missing", "other-boundary"])
+def test_reply_without_closing_delimiter_is_stored_with_a_warning(
+    make_sandbox: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, variant: str | None
+) -> None:
+    sb = make_sandbox(mtom=False)  # the fault makes the reply MTOM all the same
+    seeds = [s for s in sb.shipments() if all(doc.compression != "ZIP" for doc in s.documents)]
+    assert {doc.checksum[0] for s in seeds for doc in s.documents if doc.checksum} == {"MD5", "SHA256"}
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client, caplog.at_level(logging.WARNING):
+        for seed in seeds:
+            sb.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment", variant=variant)
+            _, documents = client.get_shipment(seed.id, tmp_path / seed.id)
+            assert [d.path.read_bytes() for d in documents] == [doc.read_all() for doc in seed.documents]
+            *earlier, last = documents
+            assert all(d.warnings == () for d in earlier)
+            assert len(last.warnings) == 1
+            assert "closing delimiter" in last.warnings[0]
+            assert last.checksum_verified is (True if seed.documents[-1].checksum else None)
+    assert sum("kept despite a faulty reply" in r.getMessage() for r in caplog.records) == len(seeds)
+
+
+def test_the_pruefsumme_still_decides_without_closing_delimiter(make_sandbox: Any, tmp_path: Path) -> None:
+    sb = make_sandbox(mailbox="empty", hostile=True)
+    sb.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment")
+    with (
+        Client(sb.username, sb.password, base_url=sb.base_url) as client,
+        pytest.raises(ChecksumMismatchError),
+    ):
+        client.get_shipment("HOSTILE-CHECKSUM", tmp_path)
+
+
+def test_fetched_documents_carry_the_warning_the_journal_does_not(make_sandbox: Any, tmp_path: Path) -> None:
+    from bipro_ruv.transfer.fetch import STATE_DIR
+    from bipro_ruv.transfer.journal import Journal
+
+    sb = make_sandbox(mailbox="empty", bulk_shipments=1)
+    sb.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment", variant="other_boundary")
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        report = client.fetch_open_documents(tmp_path)
+    (document,) = report.documents
+    assert len(document.warnings) == 1
+    with Journal(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
+        (row,) = journal.documents()
+    # No column for them (the journal has no schema migration): logged instead.
+    assert row.to_document(tmp_path).warnings == ()
+    assert row.to_document(tmp_path).sha256 == document.sha256

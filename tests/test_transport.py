@@ -79,21 +79,39 @@ def test_retry_after(header: str | None, expected: float | None) -> None:
     assert parse_retry_after(header) == expected
 
 
-def test_proxy_settings_from_the_environment_are_honoured(
+def test_proxy_settings_from_the_environment_are_honoured_with_trust_env(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Port 9 on loopback refuses connections: a request that goes through the proxy fails.
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
+    url = sandbox.base_url
     with (
-        Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client,
+        Client(sandbox.username, sandbox.password, base_url=url, trust_env=True) as client,
         pytest.raises(TransportError),
     ):
         client.login()
+    assert sandbox.stats.sts_requests == 0
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with Client(sandbox.username, sandbox.password, base_url=url, trust_env=True) as client:
+        assert client.login().lifetime_s > 0
+
+
+def test_the_environment_is_ignored_without_trust_env(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/nonexistent/ca.pem")
     with Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client:
         assert client.login().lifetime_s > 0
+        assert client._transport.verify is True
+    with HttpTransport(trust_env=True) as transport:
+        assert transport.verify == "/nonexistent/ca.pem"
 
 
 # --- the prepared-request fast path -------------------------------------------------------------

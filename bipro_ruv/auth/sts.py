@@ -12,16 +12,26 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from lxml import etree
 from zeep.wsse import UsernameToken
 
 from bipro_ruv._logging import register_secret
 from bipro_ruv._soap import SoapEndpoint
+from bipro_ruv._time import parse_datetime
 from bipro_ruv._xml import child_text, descendant
 from bipro_ruv.auth._password import Password
+from bipro_ruv.auth._rejections import RejectionStore
 from bipro_ruv.auth.base import SecurityContextTokenHeader, SecurityToken, utc_now
-from bipro_ruv.errors import AuthenticationError, HttpStatusError, ProtocolError, SessionExpiredError
+from bipro_ruv.errors import (
+    AuthenticationError,
+    HttpStatusError,
+    PasswordRejectedEarlierError,
+    ProtocolError,
+    SessionExpiredError,
+    WrongPasswordError,
+)
 
 __all__ = ["REQUEST_TYPE_ISSUE", "TOKEN_TYPE_SCT", "UsernamePasswordLogin", "parse_rstr", "token_expiry"]
 
@@ -47,11 +57,9 @@ def parse_rstr(payload: etree._Element) -> tuple[str, str | None, str | None]:
 
 
 def _parse_time(value: str) -> datetime:
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
+    """``wsu:Created``/``wsu:Expires`` (``xs:dateTime``: 7 fractional digits from .NET, ...)."""
     try:
-        return datetime.fromisoformat(text)
+        return parse_datetime(value)
     except ValueError as exc:
         raise ProtocolError(f"STS sent an unreadable Lifetime timestamp {value!r}") from exc
 
@@ -100,7 +108,14 @@ def token_expiry(
 
 
 class UsernamePasswordLogin:
-    """Token provider for the "weak" Norm 410 login with the Maklerportal credentials."""
+    """Token provider for the "weak" Norm 410 login with the Maklerportal credentials.
+
+    ``rejections`` is the account's durable record of rejected passwords (see
+    :mod:`bipro_ruv.auth._rejections`); :class:`~bipro_ruv.Client` always passes one.
+    With it, the account's file lock is held around check -> send -> record, so two
+    processes started together cannot both send the same wrong password. Without it,
+    only this process's :class:`Password` remembers a rejection.
+    """
 
     def __init__(
         self,
@@ -110,6 +125,7 @@ class UsernamePasswordLogin:
         *,
         send_bipro_version: bool = False,
         default_lifetime_s: float = 600.0,
+        rejections: RejectionStore | None = None,
     ) -> None:
         if not username:
             raise ValueError("username must not be empty")
@@ -118,11 +134,30 @@ class UsernamePasswordLogin:
         self.endpoint = endpoint
         self.send_bipro_version = send_bipro_version
         self.default_lifetime_s = default_lifetime_s
+        self.rejections = rejections
         self.requests_sent = 0
 
     def fetch(self) -> SecurityToken:
         secret = self.password.reveal()  # raises the earlier AuthenticationError if rejected
-        body: dict[str, str] = {"TokenType": TOKEN_TYPE_SCT, "RequestType": REQUEST_TYPE_ISSUE}
+        if self.rejections is None:
+            return self._send(secret)
+        try:
+            with self.rejections.attempt(secret) as attempt:
+                try:
+                    token = self._send(secret)
+                except AuthenticationError as exc:
+                    attempt.rejected(exc, at=utc_now())
+                    raise
+                attempt.succeeded()
+                return token
+        except PasswordRejectedEarlierError as exc:
+            self.password.reject(exc)
+            raise
+
+    def _send(self, secret: str) -> SecurityToken:
+        """One RequestSecurityToken; every refusal becomes an AuthenticationError and spends
+        the password in memory."""
+        body: dict[str, Any] = {"TokenType": TOKEN_TYPE_SCT, "RequestType": REQUEST_TYPE_ISSUE}
         if self.send_bipro_version:
             body["BiPROVersion"] = self.endpoint.endpoint.bipro_version
         sent_monotonic = time.monotonic()
@@ -135,7 +170,8 @@ class UsernamePasswordLogin:
             self.password.reject(exc)
             raise
         except SessionExpiredError as exc:
-            # 00960/00962 from the STS itself means the login was not accepted.
+            # 00960/00962 from the STS itself means the login was not accepted; neither code
+            # says whether the password or the account is at fault, hence the base class.
             error = AuthenticationError(
                 f"STS did not authenticate user {self.username}", status=exc.status, fault_code=exc.fault_code
             )
@@ -143,12 +179,12 @@ class UsernamePasswordLogin:
             raise error from exc
         except HttpStatusError as exc:
             if exc.status_code in (401, 403):
-                error = AuthenticationError(
+                wrong = WrongPasswordError(
                     f"STS refused user {self.username} with HTTP {exc.status_code}; "
                     "the password will not be sent again"
                 )
-                self.password.reject(error)
-                raise error from exc
+                self.password.reject(wrong)
+                raise wrong from exc
             raise
         identifier, created, expires = parse_rstr(payload)
         register_secret(identifier)

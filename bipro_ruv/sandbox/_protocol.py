@@ -20,12 +20,12 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote, urlencode
 
 from lxml import etree
 
-from bipro_ruv.sandbox._state import LoginOutcome, SandboxState
+from bipro_ruv.sandbox._state import FaultKind, LoginOutcome, SandboxState
 
 if TYPE_CHECKING:
     from bipro_ruv.sandbox.mailbox import SandboxContract, SeedDocument, SeedShipment
@@ -44,6 +44,7 @@ __all__ = [
     "mtom_style",
     "nok_reply",
     "parse_request",
+    "quote_secrets_fault",
 ]
 
 NS = {
@@ -121,6 +122,9 @@ class MtomStyle:
     jaxb_prefixes: bool
 
 
+Closing = Literal["standard", "missing", "other_boundary"]
+
+
 @dataclass(frozen=True)
 class ShipmentReply:
     """A getShipment reply that may be large: written out by the server as a stream.
@@ -128,13 +132,17 @@ class ShipmentReply:
     ``pieces`` is the root XML, split where inline documents go (as base64) in inline
     mode; ``attachments`` are (Content-ID, document) MTOM parts. ``style`` is None for
     an inline ``text/xml`` reply. ``truncate`` cuts the reply in the middle of its last
-    document (so a multipart also lacks its closing delimiter).
+    document (so a multipart also lacks its closing delimiter). ``closing`` is how a
+    complete multipart ends: with its closing delimiter (``"standard"``), right after the
+    last part (``"missing"``), or with the closing delimiter of another boundary
+    (``"other_boundary"``), as some servers send it.
     """
 
     pieces: tuple[bytes | SeedDocument, ...]
     attachments: tuple[tuple[str, SeedDocument], ...]
     style: MtomStyle | None
     truncate: bool = False
+    closing: Closing = "standard"
 
 
 @dataclass(frozen=True)
@@ -267,6 +275,22 @@ def fault(version: str, operation: str, meldung_id: str, text: str, *, server_si
     _sub(exception, q("nac", "BiPROVersion"), version)
     _status(exception, operation, False, [("Fehler", meldung_id, text)])
     return Reply(500, _serialize(env))
+
+
+def quote_secrets_fault(request: SoapRequest, version: str, password: str) -> Reply:
+    """A careless server's Fault whose faultstring and Meldung Text quote the caller's secrets.
+
+    The token identifier is the one sent in ``wsc:SecurityContextToken``; the password is
+    the one sent in the UsernameToken (STS), else ``password`` (the sandbox's).
+    """
+    credentials = request.username_token()
+    quoted_password = credentials[1] if credentials is not None else password
+    identifier = request.sct_identifier() or "(keins)"
+    text = (
+        f"Interner Fehler bei {request.operation}: Token {identifier} "
+        f"(Benutzer mit Passwort {quoted_password}) nicht verarbeitet"
+    )
+    return fault(version, request.operation, "99999", text, server_side=True)
 
 
 def _transfer_reply(
@@ -418,8 +442,16 @@ def _datei(
     return data
 
 
-def shipment_reply(shipment: SeedShipment, version: str, mtom: bool) -> ShipmentReply:
-    """The getShipment reply: one ``tran:Transfer`` with one ``gevo:Datei`` per document."""
+def shipment_reply(
+    shipment: SeedShipment, version: str, mtom: bool, *, shared_cid: bool = False
+) -> ShipmentReply:
+    """The getShipment reply: one ``tran:Transfer`` with one ``gevo:Datei`` per document.
+
+    ``shared_cid`` (a hostile server): every ``Datei`` points at the first document's
+    attachment, which alone is sent (a one-document shipment gets its Datei twice).
+    """
+    if shared_cid and len(shipment.documents) < 2:
+        shipment = replace(shipment, documents=shipment.documents * 2)
     style = mtom_style(shipment.id)
     env, response = _transfer_reply(
         "getShipment",
@@ -442,8 +474,9 @@ def shipment_reply(shipment: SeedShipment, version: str, mtom: bool) -> Shipment
             _sub(contract, q("gevo", "Versicherungsscheinnummer"), document.vsnr)
         data = _datei(transfer, shipment, index, document)
         if mtom:
-            cid = f"{cid_stem}-{index + 1}@sandbox.ruv.invalid"
-            attachments.append((cid, document))
+            cid = f"{cid_stem}-{1 if shared_cid else index + 1}@sandbox.ruv.invalid"
+            if not (shared_cid and attachments):
+                attachments.append((cid, document))
             href = "cid:" + (quote(cid, safe="") if style.encode_cid else cid)
             _sub(data, q("xop", "Include")).set("href", href)
         else:
@@ -473,6 +506,10 @@ def _format_time(epoch: float, style: str) -> str:
         moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone(dt.timedelta(hours=1)))
         return moment.isoformat()
     moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    if style == "dotnet":
+        # .NET's round-trip format "o": ticks of 100 ns, seven digits (fromisoformat of 3.10 refuses them)
+        ticks = int((epoch - int(epoch)) * 10_000_000)
+        return f"{moment.isoformat()}.{ticks:07d}Z"
     return moment.isoformat() + ("Z" if style == "utc" else "")
 
 
@@ -507,9 +544,17 @@ class Services:
         self._contracts = contracts
 
     def handle(
-        self, service: str, version: str, request: SoapRequest, *, truncate: bool = False
+        self,
+        service: str,
+        version: str,
+        request: SoapRequest,
+        *,
+        truncate: bool = False,
+        shipment_fault: FaultKind | None = None,
+        closing: Closing = "standard",
     ) -> Reply | ShipmentReply:
-        """Serve one request; ``truncate`` makes a getShipment reply a multipart cut short."""
+        """Serve one request; ``truncate`` makes a getShipment reply a multipart cut short;
+        ``shipment_fault`` (WRONG_SHIPMENT_ID, SHARED_CID) changes what getShipment answers."""
         if request.operation not in SERVICE_OPERATIONS[service]:
             raise RequestError("00930", f"Operation {request.operation} gehört nicht zu diesem Service")
         if service == "sts":
@@ -529,7 +574,7 @@ class Services:
         if not shipment_id:
             raise RequestError("00931", "tran:ID fehlt")
         if request.operation == "getShipment":
-            return self._get(version, shipment_id, truncate)
+            return self._get(version, shipment_id, truncate, shipment_fault, closing)
         return self._acknowledge(version, shipment_id)
 
     def _require_session(self, request: SoapRequest) -> None:
@@ -568,6 +613,8 @@ class Services:
             raise RequestError("00964", "Benutzerkonto gesperrt")
         if outcome is LoginOutcome.BAD_CREDENTIALS:
             raise RequestError("00961", "Benutzerkennung oder Passwort falsch")
+        if outcome is LoginOutcome.EXPIRED:
+            raise RequestError("00966", "Passwort abgelaufen")
         identifier, created, expires = self.state.issue_token(credentials[0])
         env, body = _envelope(_STS_NS)
         rstr = _sub(body, q("wst", "RequestSecurityTokenResponse"))
@@ -601,12 +648,24 @@ class Services:
             _lieferung(response, shipment)
         return Reply(200, _serialize(env))
 
-    def _get(self, version: str, shipment_id: str, truncate: bool) -> Reply | ShipmentReply:
+    def _get(
+        self,
+        version: str,
+        shipment_id: str,
+        truncate: bool,
+        fault: FaultKind | None = None,
+        closing: Closing = "standard",
+    ) -> Reply | ShipmentReply:
         shipment = self.state.shipment(shipment_id)
         if shipment is None or self.state.is_acknowledged(shipment_id):
             return nok_reply("getShipment", version, "04003", f"Lieferung {shipment_id} unbekannt")
-        reply = shipment_reply(shipment, version, self.state.config.mtom or truncate)
-        return replace(reply, truncate=True) if truncate else reply
+        if fault is FaultKind.WRONG_SHIPMENT_ID:
+            # A mix-up on the server: another open shipment's reply, or this one under another ID.
+            others = [s for s in self.state.listed(include_acknowledged=False) if s.id != shipment_id]
+            shipment = others[0] if others else replace(shipment, id=f"{shipment_id[:20]}-X")
+        mtom = self.state.config.mtom or truncate or fault is FaultKind.SHARED_CID or closing != "standard"
+        reply = shipment_reply(shipment, version, mtom, shared_cid=fault is FaultKind.SHARED_CID)
+        return replace(reply, truncate=reply.truncate or truncate, closing=closing)
 
     def _acknowledge(self, version: str, shipment_id: str) -> Reply:
         if self.state.shipment(shipment_id) is None:

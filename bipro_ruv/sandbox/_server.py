@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import socket
+import struct
 import sys
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +28,9 @@ from urllib.parse import parse_qs, urlsplit
 from bipro_ruv.profiles import PROFILES
 from bipro_ruv.sandbox import mailbox
 from bipro_ruv.sandbox._protocol import (
+    NS,
     XML_CONTENT_TYPE,
+    Closing,
     Reply,
     RequestError,
     Services,
@@ -35,6 +41,7 @@ from bipro_ruv.sandbox._protocol import (
     mtom_style,
     nok_reply,
     parse_request,
+    quote_secrets_fault,
 )
 from bipro_ruv.sandbox._state import FaultKind, FaultRule, Headers, SandboxConfig, SandboxState, SandboxStats
 from bipro_ruv.sandbox._tls import create_certificate
@@ -48,6 +55,8 @@ __all__ = ["ROUTES", "Sandbox", "SandboxHTTPServer"]
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 _ROOT_CID = "root.message@sandbox.ruv.invalid"
+# What a reply of FaultRule(MISSING_CLOSING_DELIMITER, variant="other_boundary") ends with.
+_OTHER_BOUNDARY = b"MIMEBoundary_0815_Ende"
 
 
 def _routes() -> dict[str, tuple[str, str]]:
@@ -136,13 +145,15 @@ def _shipment_body(reply: ShipmentReply) -> tuple[str, list[Segment]]:
             b"Content-ID: <" + cid.encode() + b">\r\n\r\n"
         )
         segments += [_literal(part_head), _raw(document)]
-    closing = _literal(b"\r\n--" + boundary + b"--\r\n")
-    if not reply.truncate:
-        return content_type, [*segments, closing]
-    if reply.attachments:
-        size, produce = segments[-1]
-        return content_type, [*segments[:-1], (size // 2, produce)]
-    return content_type, segments
+    if reply.truncate:
+        if reply.attachments:
+            size, produce = segments[-1]
+            return content_type, [*segments[:-1], (size // 2, produce)]
+        return content_type, segments
+    if reply.closing == "missing":
+        return content_type, segments
+    closing_boundary = _OTHER_BOUNDARY if reply.closing == "other_boundary" else boundary
+    return content_type, [*segments, _literal(b"\r\n--" + closing_boundary + b"--\r\n")]
 
 
 def _status_multipart(reply: Reply, style_source: str) -> ShipmentReply:
@@ -165,6 +176,38 @@ _HTML_503 = (
     b"<!DOCTYPE html>\n<html><head><title>Wartungsarbeiten</title></head><body><h1>Service nicht verf"
     b"\xc3\xbcgbar</h1><p>Bitte versuchen Sie es sp\xc3\xa4ter erneut.</p></body></html>\n"
 )
+
+
+#: Faults that change how the real reply is written or what it holds (the rest replace it).
+_SHIPMENT_FAULTS = frozenset({FaultKind.WRONG_SHIPMENT_ID, FaultKind.SHARED_CID})
+_FAULTS_ON_THE_REAL_REPLY = _SHIPMENT_FAULTS | {
+    FaultKind.TRUNCATED_MULTIPART,
+    FaultKind.MISSING_CLOSING_DELIMITER,
+    FaultKind.SLOW_DRIP,
+    FaultKind.TRUNCATED_BODY,
+}
+#: Where REDIRECT sends the client unless the rule names a location: plain http, another host.
+DEFAULT_REDIRECT = "http://collector.attacker.invalid:8080/bipro?session=stolen"
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    drip: float | None = None  # seconds per byte
+    cut: bool = False  # close the connection after half the announced body
+
+
+@functools.lru_cache(maxsize=1)
+def gzip_bomb(inflated: int = 1 << 30) -> bytes:
+    """A gzip body of an XML start and ``inflated`` bytes of spaces: about 1 MB on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    envelope = NS["soapenv"].encode()
+    head = b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="%s"><soapenv:Body>' % envelope
+    out = [packer.compress(head)]
+    block = b" " * (1 << 20)
+    for _ in range(inflated // len(block)):
+        out.append(packer.compress(block))
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 def _retry_after(rule: FaultRule) -> tuple[tuple[str, str], ...]:
@@ -192,6 +235,11 @@ def fault_reply(rule: FaultRule, operation: str, version: str) -> Reply:
         return Reply(rule.http_status or 502, _HTML_502, "text/html; charset=utf-8")
     if kind is FaultKind.EMPTY_BODY:
         return Reply(200, b"")
+    if kind is FaultKind.REDIRECT:
+        location = rule.location or DEFAULT_REDIRECT
+        return Reply(rule.http_status or 307, b"", "text/plain; charset=utf-8", (("Location", location),))
+    if kind is FaultKind.GZIP_BOMB:
+        return Reply(200, gzip_bomb(), XML_CONTENT_TYPE, (("Content-Encoding", "gzip"),))
     raise ValueError(f"{kind} has no fixed reply")
 
 
@@ -258,14 +306,22 @@ class _Handler(BaseHTTPRequestHandler):
         if observer is not None:
             observer(operation)
         rule = self.server.state.take_fault(operation)
-        truncate = False
-        if rule is not None and rule.kind is FaultKind.SLOW:
+        kind = rule.kind if rule is not None else None
+        truncate = kind is FaultKind.TRUNCATED_MULTIPART
+        closing: Closing = "standard"
+        if rule is not None and kind is FaultKind.MISSING_CLOSING_DELIMITER:
+            closing = "other_boundary" if rule.variant == "other_boundary" else "missing"
+        if rule is not None and kind is FaultKind.SLOW:
             if self.server.stopping.wait(rule.delay):
                 self.close_connection = True
                 return
-        elif rule is not None and rule.kind is FaultKind.TRUNCATED_MULTIPART:
-            truncate = True
-        elif rule is not None:
+        elif kind is FaultKind.CONNECTION_RESET:
+            self._reset()
+            return
+        elif kind is FaultKind.QUOTE_SECRETS:
+            self._send(quote_secrets_fault(request, version, self.server.state.config.password))
+            return
+        elif rule is not None and kind not in _FAULTS_ON_THE_REAL_REPLY:
             self._send(fault_reply(rule, operation, version))
             return
         try:
@@ -275,17 +331,34 @@ class _Handler(BaseHTTPRequestHandler):
                 placeholder = nok_reply(operation, version, "00930", "Antwort abgebrochen")
                 reply: Reply | ShipmentReply = _status_multipart(placeholder, operation)
             else:
-                reply = self.server.services.handle(service, version, request, truncate=truncate)
+                reply = self.server.services.handle(
+                    service,
+                    version,
+                    request,
+                    truncate=truncate,
+                    shipment_fault=kind if kind in _SHIPMENT_FAULTS else None,
+                    closing=closing,
+                )
         except RequestError as exc:
             reply = fault(version, operation, exc.meldung_id, exc.text, server_side=exc.server_side)
         except ValueError as exc:  # content lxml cannot write (e.g. a control character in a name)
             reply = fault(version, operation, "99999", f"Antwort nicht erzeugbar: {exc}", server_side=True)
         if truncate and isinstance(reply, Reply):
             reply = _status_multipart(reply, operation)
+        delivery = _Delivery(
+            drip=rule.delay if rule is not None and kind is FaultKind.SLOW_DRIP else None,
+            cut=kind is FaultKind.TRUNCATED_BODY,
+        )
         if isinstance(reply, ShipmentReply):
-            self._stream(reply)
+            self._stream(reply, delivery)
         else:
-            self._send(reply)
+            self._send(reply, delivery=delivery)
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP reset, without a byte of reply."""
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def _read_body(self) -> bytes | None:
         raw_length = self.headers.get("Content-Length")
@@ -316,25 +389,59 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
 
-    def _send(self, reply: Reply, *, close: bool = False) -> None:
-        self._head(reply.status, reply.content_type, len(reply.body), reply.headers, close)
-        self.wfile.write(reply.body)
+    def _send(self, reply: Reply, *, close: bool = False, delivery: _Delivery | None = None) -> None:
+        segments = [_literal(reply.body)]
+        self._deliver(reply.status, reply.content_type, reply.headers, segments, close, delivery)
 
-    def _stream(self, reply: ShipmentReply) -> None:
+    def _stream(self, reply: ShipmentReply, delivery: _Delivery | None = None) -> None:
         content_type, segments = _shipment_body(reply)
-        self._head(200, content_type, sum(size for size, _ in segments), (), close=reply.truncate)
+        # A truncated multipart is cut on the wire: more bytes are announced than come.
+        missing = 4096 if reply.truncate else 0
+        self._deliver(200, content_type, (), segments, reply.truncate, delivery, missing=missing)
+
+    def _deliver(
+        self,
+        status: int,
+        content_type: str,
+        extra: tuple[tuple[str, str], ...],
+        segments: list[Segment],
+        close: bool,
+        delivery: _Delivery | None,
+        missing: int = 0,
+    ) -> None:
+        """Headers, then the segments: whole, dripping (SLOW_DRIP) or cut half-way (TRUNCATED_BODY)."""
+        delivery = delivery or _Delivery()
+        total = sum(size for size, _ in segments)
+        budget = total // 2 if delivery.cut else total
+        self._head(status, content_type, total + missing, extra, close or delivery.cut or missing > 0)
         try:
             for size, produce in segments:
-                remaining = size
+                remaining = min(size, budget)
                 for chunk in produce():
                     if remaining <= 0:
                         break
                     piece = chunk[:remaining] if len(chunk) > remaining else chunk
-                    self.wfile.write(piece)
+                    if delivery.drip is None:
+                        self.wfile.write(piece)
+                    elif not self._drip(piece, delivery.drip):
+                        return
                     remaining -= len(piece)
+                    budget -= len(piece)
+                if budget <= 0:
+                    break
         except (OSError, RuntimeError):
             # Client went away, or a document broke its announced size: the length is now wrong.
             self.close_connection = True
+
+    def _drip(self, data: bytes, delay: float) -> bool:
+        """One byte every ``delay`` seconds; False once the sandbox stops (the rest never comes)."""
+        for index in range(len(data)):
+            self.wfile.write(data[index : index + 1])
+            self.wfile.flush()
+            if self.server.stopping.wait(delay):
+                self.close_connection = True
+                return False
+        return True
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):

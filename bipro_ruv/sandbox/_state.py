@@ -67,6 +67,10 @@ class FaultKind(str, Enum):
     QUOTE_SECRETS = "quote_secrets"  # a SOAP Fault whose texts quote the token and password
 
 
+#: The ``FaultRule.variant`` values a fault kind knows.
+_VARIANTS: dict[FaultKind, tuple[str, ...]] = {FaultKind.MISSING_CLOSING_DELIMITER: ("other_boundary",)}
+
+
 @dataclass
 class FaultRule:
     """One planned fault.
@@ -77,6 +81,9 @@ class FaultRule:
     is non-standard but keeps tests fast). ``delay`` is the wait of SLOW.
     ``http_status`` picks the HTML_ERROR variant: 502 (default) or 200 with text/html,
     and the REDIRECT status (307 by default). ``location`` is the REDIRECT target.
+    ``variant`` picks how MISSING_CLOSING_DELIMITER ends its getShipment reply (made
+    MTOM; other operations answer as usual): None, the body just ends after the last
+    part; ``"other_boundary"``, it ends with the closing delimiter of another boundary.
     """
 
     kind: FaultKind
@@ -86,6 +93,7 @@ class FaultRule:
     delay: float = 0
     http_status: int | None = None
     location: str | None = None
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         self.kind = FaultKind(self.kind)
@@ -95,6 +103,9 @@ class FaultRule:
             raise ValueError("times must be at least 1")
         if self.delay < 0 or (self.retry_after is not None and self.retry_after < 0):
             raise ValueError("delay and retry_after must not be negative")
+        if self.variant is not None and self.variant not in _VARIANTS.get(self.kind, ()):
+            known = ", ".join(_VARIANTS.get(self.kind, ())) or "none"
+            raise ValueError(f"{self.kind.value} has no variant {self.variant!r}; known: {known}")
 
 
 class SandboxConfig(BaseModel):
@@ -109,11 +120,14 @@ class SandboxConfig(BaseModel):
     username: str = Field("rom4711", min_length=1, description="Sandbox-only user id (R+V style 'rom...')")
     password: str = Field("Sandbox-Passwort-1", min_length=1, repr=False, description="Sandbox-only password")
     token_lifetime_s: float = Field(600.0, ge=0, description="Lifetime of an issued SecurityContextToken")
-    lifetime_style: Literal["utc", "naive", "offset", "absent"] = Field(
-        "utc", description="How wst:Lifetime is written: Z, no zone (meaning UTC), +01:00, or left out"
+    lifetime_style: Literal["utc", "naive", "offset", "dotnet", "absent"] = Field(
+        "utc",
+        description="How wst:Lifetime is written: Z, no zone (meaning UTC), +01:00,"
+        " Z after 7 fractional digits (.NET), or left out",
     )
     mtom: bool = Field(True, description="getShipment as MTOM/XOP multipart; False = inline base64")
     lockout_after: int = Field(3, ge=1, description="Wrong passwords after which the user is locked (00964)")
+    password_expired: bool = Field(False, description="The right password is refused as expired (00966)")
     tls: bool = Field(False, description="Serve https with a self-signed certificate (see Sandbox.ca_file)")
     mailbox: Literal["default", "empty"] = Field("default", description="Seed the realistic default mailbox")
     bulk_shipments: int = Field(0, ge=0, description="Additional small one-PDF shipments (benchmarks)")
@@ -168,6 +182,7 @@ class StatsSnapshot:
     requests_by_operation: Counter[str]
     acknowledged: list[str]
     tokens_issued: int
+    token_ids: list[str]
     last_headers: dict[str, Headers]
     auth_failures_by_user: Counter[str]
 
@@ -177,7 +192,8 @@ class SandboxStats:
 
     ``failed_logins`` counts wrong credentials while the user was not (yet) locked;
     ``acknowledged`` lists shipment ids in acknowledgement order (repeats included);
-    ``last_headers`` maps an operation to the headers of its latest request.
+    ``last_headers`` maps an operation to the headers of its latest request;
+    ``token_ids`` lists every token identifier issued, in order (tests search output for them).
     """
 
     def __init__(self) -> None:
@@ -186,6 +202,7 @@ class SandboxStats:
         self._successful_logins = 0
         self._failed_logins = 0
         self._tokens_issued = 0
+        self._token_ids: list[str] = []
         self._locked_users: set[str] = set()
         self._requests: Counter[str] = Counter()
         self._acknowledged: list[str] = []
@@ -202,6 +219,7 @@ class SandboxStats:
                 requests_by_operation=Counter(self._requests),
                 acknowledged=list(self._acknowledged),
                 tokens_issued=self._tokens_issued,
+                token_ids=list(self._token_ids),
                 last_headers=dict(self._last_headers),
                 auth_failures_by_user=Counter(self._auth_failures),
             )
@@ -235,6 +253,10 @@ class SandboxStats:
         return self.snapshot().tokens_issued
 
     @property
+    def token_ids(self) -> list[str]:
+        return self.snapshot().token_ids
+
+    @property
     def last_headers(self) -> dict[str, Headers]:
         return self.snapshot().last_headers
 
@@ -256,6 +278,7 @@ class LoginOutcome(str, Enum):
     OK = "ok"
     BAD_CREDENTIALS = "00961"
     LOCKED = "00964"
+    EXPIRED = "00966"
 
 
 @dataclass
@@ -295,7 +318,8 @@ class SandboxState:
         """Check credentials like R+V's portal: ``lockout_after`` wrong passwords lock the user.
 
         A locked user is refused with 00964 even with the right password; a success
-        resets the count of wrong passwords in a row.
+        resets the count of wrong passwords in a row. With ``password_expired`` the right
+        password is refused with 00966 (not a wrong password: no count, no lock).
         """
         stats = self.stats
         with self._lock, stats._lock:
@@ -303,6 +327,8 @@ class SandboxState:
                 return LoginOutcome.LOCKED
             known = hmac.compare_digest(username.encode(), self.config.username.encode())
             right = hmac.compare_digest(password.encode(), self.config.password.encode())
+            if known and right and self.config.password_expired:
+                return LoginOutcome.EXPIRED
             if known and right:
                 self._failures_in_row[username] = 0
                 stats._successful_logins += 1
@@ -325,6 +351,7 @@ class SandboxState:
             self._tokens[identifier] = _Token(username, expires)
         with self.stats._lock:
             self.stats._tokens_issued += 1
+            self.stats._token_ids.append(identifier)
         return identifier, created, expires
 
     def token_valid(self, identifier: str) -> bool:

@@ -1,19 +1,18 @@
 """getShipment (Norm 430.x): stream the reply, spool every document, check it.
 
-The reply is read in chunks straight into files (MTOM/XOP attachments by
-:mod:`._mtom`, inline base64 decoded chunk-wise), so a 200 MB document never sits in
-memory. Each ``allg:Datei`` becomes one :class:`SpooledDocument`; a ``Pruefsumme``
-is verified from the digests computed while spooling; ``Komprimierungstyp`` ZIP is
-unpacked with limits. Nothing here writes outside the given spool directory.
+Every reply shape is read in chunks straight into files, so a 200 MB document never
+sits in memory: MTOM/XOP attachments by :mod:`._mtom`, inline base64 documents by
+:mod:`._inline` (decoded while the XML is parsed). Each ``allg:Datei`` becomes one
+:class:`SpooledDocument` with a spool file of its own; a ``Pruefsumme`` is verified;
+``Komprimierungstyp`` ZIP is unpacked with limits. The reply must be for the shipment
+asked for. Nothing here writes outside the given spool directory.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
+import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +20,21 @@ from typing import Any
 
 from lxml import etree
 
-from bipro_ruv._soap import SecurityHeader, SoapEndpoint, check_status, multipart_root_xml, read_envelope
+from bipro_ruv._soap import (
+    SecurityHeader,
+    SoapEndpoint,
+    check_status,
+    envelope_payload,
+    multipart_root_xml,
+    read_envelope,
+)
+from bipro_ruv._transport import Exchange
 from bipro_ruv._xml import NS, child, child_text, children, descendant
-from bipro_ruv.errors import ProtocolError
+from bipro_ruv.errors import AmbiguousDocumentError, ProtocolError, WrongShipmentError
 from bipro_ruv.models import Status
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
-from bipro_ruv.transfer._files import MultiHasher, safe_filename, verify_checksum
+from bipro_ruv.transfer._files import safe_filename, verify_checksum
+from bipro_ruv.transfer._inline import SPOOLED_ATTRIBUTE, parse_inline_reply
 from bipro_ruv.transfer._mtom import SpooledPart, is_multipart, parse_multipart, resolve_cid
 from bipro_ruv.transfer._parse import parse_shipment
 from bipro_ruv.transfer.categories import category_label
@@ -35,7 +43,10 @@ from bipro_ruv.transfer.models import Shipment
 
 __all__ = ["DownloadedShipment", "SpooledDocument", "download_shipment", "read_shipment_reply"]
 
-_CHUNK = 1 << 16
+log = logging.getLogger("bipro_ruv.transfer")
+
+#: Read size for getShipment bodies: large enough that a 200 MB document is few reads.
+_CHUNK = 1 << 18
 _XMIME_CONTENT_TYPE = f"{{{NS['xmime']}}}contentType"
 
 
@@ -55,6 +66,9 @@ class SpooledDocument:
     sha256: str
     checksum_verified: bool | None
     archive_name: str | None = None
+    #: What was not as it should be but did not cost the document (e.g. a multipart
+    #: reply without its closing delimiter); logged, not kept in the journal.
+    warnings: tuple[str, ...] = ()
 
     def safe_name(self) -> str:
         """The file name to store it under: the delivered name made safe, or its Dokumentart."""
@@ -79,6 +93,7 @@ class SpooledDocument:
             sha256=self.sha256,
             checksum_verified=self.checksum_verified,
             archive_name=self.archive_name,
+            warnings=self.warnings,
         )
 
 
@@ -87,29 +102,6 @@ class DownloadedShipment:
     shipment: Shipment
     status: Status
     documents: tuple[SpooledDocument, ...]
-
-
-def _decode_inline(text: str, spool_dir: Path) -> tuple[Path, int, dict[str, str]]:
-    """Decode inline base64 ``Daten`` to a spool file, in slices, hashing on the way."""
-    compact = "".join(text.split())
-    hasher = MultiHasher()
-    fd, name = tempfile.mkstemp(dir=spool_dir, prefix="inline-", suffix=".part")
-    path = Path(name)
-    size = 0
-    slice_len = 4 * (1 << 18)  # a multiple of 4: base64 quanta never split
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for start in range(0, len(compact), slice_len):
-                piece = base64.b64decode(compact[start : start + slice_len], validate=True)
-                out.write(piece)
-                hasher.update(piece)
-                size += len(piece)
-            out.flush()
-            os.fsync(out.fileno())
-    except (binascii.Error, ValueError) as exc:
-        path.unlink(missing_ok=True)
-        raise ProtocolError(f"inline Daten is not valid base64: {exc}") from exc
-    return path, size, hasher.hexdigests()
 
 
 def _datei_elements(transfer: etree._Element) -> Iterator[etree._Element]:
@@ -126,6 +118,10 @@ def _spool_datei(
     daten = child(datei, "Daten")
     assert daten is not None
     content_type = daten.get(_XMIME_CONTENT_TYPE)
+    spooled = daten.get(SPOOLED_ATTRIBUTE)
+    if spooled is not None:  # inline base64, decoded to a spool file while parsing
+        part = attachments[spooled]
+        return part.path, part.size, part.digests, content_type
     include = descendant(daten, "Include")
     if include is not None:
         href = include.get("href")
@@ -135,8 +131,12 @@ def _spool_datei(
         return part.path, part.size, part.digests, content_type or part.content_type
     if not daten.text or not daten.text.strip():
         raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
-    path, size, digests = _decode_inline(daten.text, spool_dir)
-    return path, size, digests, content_type
+    # Inline base64 in the root part of a multipart reply (held in memory, bounded).
+    reply = parse_inline_reply([etree.tostring(daten)], spool_dir, xml_limit=1 << 20)
+    inline = next(iter(reply.attachments.values()), None)
+    if inline is None:
+        raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
+    return inline.path, inline.size, inline.digests, content_type
 
 
 def _documents(
@@ -146,26 +146,41 @@ def _documents(
     limits: ArchiveLimits,
 ) -> list[SpooledDocument]:
     documents: list[SpooledDocument] = []
+    used: set[Path] = set()
+    # Warnings belong to the spooled part a Datei refers to (few parts have any).
+    part_warnings = {part.path: part.warnings for part in attachments.values() if part.warnings}
     for transfer in children(lieferung, "Transfer"):
         vsnr = child_text(descendant(transfer, "Versicherungsscheinnummer"))
         vu_number = child_text(descendant(transfer, "VUNummer"))
         for datei in _datei_elements(transfer):
             path, size, digests, content_type = _spool_datei(datei, attachments, spool_dir)
+            if path in used:
+                # Storing both would move one file twice: one document would be lost, or
+                # stored under two names. Which one the server meant, nobody can tell.
+                raise AmbiguousDocumentError(
+                    f"two documents of this shipment refer to the same attachment ({path.name}); "
+                    "the reply is ambiguous, nothing is stored"
+                )
+            used.add(path)
             verified: bool | None = None
             checksum = child(datei, "Pruefsumme")
             if checksum is not None:
                 result = verify_checksum(
-                    dict(digests), child_text(checksum, "Typ") or "", child_text(checksum, "Wert") or ""
+                    path, child_text(checksum, "Typ") or "", child_text(checksum, "Wert") or "", known=digests
                 )
                 verified = result.verified
+            name = child_text(datei, "Dateiname")
+            warnings = part_warnings.get(path, ())
+            if warnings:
+                log.warning("document %r kept despite a faulty reply: %s", name, "; ".join(warnings))
             common: dict[str, Any] = {
                 "document_type": child_text(datei, "DokumentartID"),
                 "description": child_text(datei, "Kurzbeschreibung") or child_text(datei, "Bezeichnung"),
                 "vsnr": vsnr,
                 "vu_number": vu_number,
                 "checksum_verified": verified,
+                "warnings": warnings,
             }
-            name = child_text(datei, "Dateiname")
             if (child_text(datei, "Komprimierungstyp") or "").upper() == "ZIP":
                 target = spool_dir / f"zip-{len(documents)}"
                 target.mkdir()
@@ -210,28 +225,49 @@ def download_shipment(
     """Call getShipment and spool its documents into ``spool_dir`` (which must exist).
 
     Raises a :class:`~bipro_ruv.errors.BiproError` subclass on any defect; the caller
-    owns ``spool_dir`` and removes it either way.
+    owns ``spool_dir`` and removes it either way. A network failure is repeated as the
+    endpoint's retry policy allows (getShipment may safely run twice), from the start.
     """
     message = endpoint.build("getShipment", security, Request=request)
-    response = endpoint.send_with_retry("getShipment", message, stream=True)
-    with response:
-        content_type = response.headers.get("Content-Type", "")
+    expected = str(request.get("ID") or "") or None
+
+    def consume(exchange: Exchange, operation: str) -> DownloadedShipment:
+        content_type = exchange.headers.get("Content-Type", "")
 
         def chunks() -> Iterator[bytes]:
-            for chunk in response.iter_content(_CHUNK):
+            for chunk in exchange.chunks(_CHUNK, what=operation):
                 if on_bytes is not None:
                     on_bytes(len(chunk))
                 yield chunk
 
         attachments: Mapping[str, SpooledPart] = {}
-        if is_multipart(content_type):
-            reply = parse_multipart(content_type, chunks(), spool_dir)
-            root = multipart_root_xml(reply)
+        if exchange.status_code >= 400 and not is_multipart(content_type):
+            data = exchange.read(what=operation)  # an error reply: small, or the limit says so
+            payload = read_envelope(
+                data, http_status=exchange.status_code, reason=exchange.reason, what=operation
+            )
+        elif is_multipart(content_type):
+            reply = parse_multipart(
+                content_type,
+                chunks(),
+                spool_dir,
+                max_root_bytes=exchange.limits.xml_bytes,
+                body_complete=lambda: exchange.complete,
+            )
             attachments = reply.attachments
+            payload = read_envelope(
+                multipart_root_xml(reply),
+                http_status=exchange.status_code,
+                reason=exchange.reason,
+                what=operation,
+            )
         else:
-            root = b"".join(chunks())
-        payload = read_envelope(root, http_status=response.status_code, response=response, what="getShipment")
-    return read_shipment_reply(payload, attachments, spool_dir, limits=limits)
+            inline = parse_inline_reply(chunks(), spool_dir, xml_limit=exchange.limits.xml_bytes)
+            attachments = inline.attachments
+            payload = envelope_payload(inline.root, http_status=exchange.status_code, what=operation)
+        return read_shipment_reply(payload, attachments, spool_dir, limits=limits, expected_id=expected)
+
+    return endpoint.exchange("getShipment", message, consume, idempotent=True)
 
 
 def read_shipment_reply(
@@ -240,8 +276,13 @@ def read_shipment_reply(
     spool_dir: Path,
     *,
     limits: ArchiveLimits = DEFAULT_LIMITS,
+    expected_id: str | None = None,
 ) -> DownloadedShipment:
-    """Pure part of getShipment: the ``getShipmentResponse`` payload to spooled documents."""
+    """Pure part of getShipment: the ``getShipmentResponse`` payload to spooled documents.
+
+    ``expected_id`` is the ID asked for: a reply for another Lieferung is refused
+    (:class:`WrongShipmentError`), so it is neither stored under that ID nor acknowledged.
+    """
     response_element = child(payload, "Response")
     if response_element is None:
         raise ProtocolError("getShipment: reply without Response element")
@@ -250,6 +291,11 @@ def read_shipment_reply(
     if lieferung is None:
         raise ProtocolError("getShipment: reply without Lieferung")
     shipment = parse_shipment(lieferung, category_label)
+    if expected_id is not None and shipment.id != expected_id:
+        raise WrongShipmentError(
+            f"getShipment for shipment {expected_id} answered with shipment {shipment.id}; "
+            "nothing of it is stored or acknowledged"
+        )
     documents = _documents(lieferung, attachments, spool_dir, limits)
     if not documents:
         # A shipment of pure data (a GeVo without Datei): keep the Lieferung itself,

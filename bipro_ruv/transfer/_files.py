@@ -12,9 +12,10 @@ file written here is often the only copy. Three rules follow:
 * An existing file is never overwritten unless the caller asks for it (``overwrite``):
   two documents with the same name are two documents.
 
-``Pruefsumme{Typ, Wert}`` is checked with :func:`verify_checksum`; :class:`MultiHasher`
-computes every supported digest while the bytes stream past, so a 200 MB document is
-not read twice.
+``Pruefsumme{Typ, Wert}`` is checked with :func:`verify_checksum`. Only SHA-256 is
+computed while a document streams to its spool file (:class:`MultiHasher` with its
+default); a ``Pruefsumme`` of another ``Typ`` (MD5, SHA-1) costs one read of that file
+then, instead of every document paying for three digests.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from bipro_ruv.errors import ChecksumMismatchError, DocumentError
 
 __all__ = [
+    "SPOOL_ALGORITHMS",
     "SUPPORTED_ALGORITHMS",
     "ChecksumResult",
     "MultiHasher",
@@ -341,28 +343,35 @@ def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> N
 
 
 SUPPORTED_ALGORITHMS = ("md5", "sha1", "sha256")
+#: What spooling computes: the journal and ``Document.sha256`` need it for every file.
+SPOOL_ALGORITHMS = ("sha256",)
 
 
 class MultiHasher:
-    """MD5, SHA-1 and SHA-256 of one byte stream at once, plus its length.
+    """Digests of one byte stream at once, plus its length: SHA-256 unless told otherwise.
 
-    Feed it while spooling; :meth:`hexdigests` then answers any supported ``Pruefsumme``.
-    MD5 and SHA-1 serve integrity checks only (``usedforsecurity=False`` keeps them
-    available on FIPS systems).
+    Feed it while spooling; :meth:`hexdigests` then answers a ``Pruefsumme`` of any of
+    its ``algorithms`` without reading the file again (:func:`verify_checksum`
+    ``known=``). MD5 and SHA-1 serve integrity checks only (``usedforsecurity=False``
+    keeps them available on FIPS systems).
     """
 
-    def __init__(self) -> None:
-        self._hashes = [hashlib.new(name, usedforsecurity=False) for name in SUPPORTED_ALGORITHMS]
+    def __init__(self, algorithms: Iterable[str] = SPOOL_ALGORITHMS) -> None:
+        self.algorithms = tuple(algorithms)
+        unknown = sorted(set(self.algorithms) - set(SUPPORTED_ALGORITHMS))
+        if unknown or not self.algorithms:
+            raise ValueError(f"algorithms must be some of {SUPPORTED_ALGORITHMS}, got {self.algorithms}")
+        self._hashes = [hashlib.new(name, usedforsecurity=False) for name in self.algorithms]
         self.size = 0
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | bytearray | memoryview) -> None:
         for digest in self._hashes:
             digest.update(data)
         self.size += len(data)
 
     def hexdigests(self) -> dict[str, str]:
-        """``{"md5": ..., "sha1": ..., "sha256": ...}`` in lower-case hex."""
-        return {name: h.hexdigest() for name, h in zip(SUPPORTED_ALGORITHMS, self._hashes, strict=True)}
+        """``{"sha256": ...}`` (one entry per algorithm) in lower-case hex."""
+        return {name: h.hexdigest() for name, h in zip(self.algorithms, self._hashes, strict=True)}
 
 
 def normalize_algorithm(typ: str) -> str | None:
@@ -420,17 +429,22 @@ def sha256_file(path: Path) -> str:
     return _read_into(path, hashlib.sha256()).hexdigest()
 
 
-def _hash_file(path: Path) -> dict[str, str]:
-    return _read_into(path, MultiHasher()).hexdigests()
+def _hash_file(path: Path, algorithm: str) -> str:
+    return _read_into(path, hashlib.new(algorithm, usedforsecurity=False)).hexdigest()
 
 
-def verify_checksum(source: Path | Mapping[str, str], typ: str, expected: str) -> ChecksumResult:
+def verify_checksum(
+    source: Path | Mapping[str, str], typ: str, expected: str, *, known: Mapping[str, str] | None = None
+) -> ChecksumResult:
     """Check a BiPRO ``Pruefsumme{Typ, Wert}`` against a file or its known digests.
 
     ``source`` is the file, or the hex digests computed while it was written
-    (:meth:`MultiHasher.hexdigests`, ``SpooledPart.digests``), which avoids reading it
-    again. ``Typ`` may be spelled ``MD5``, ``SHA1``/``SHA-1``, ``SHA256``/``SHA-256`` in any
-    case; ``Wert`` may be hex in any case or base64.
+    (:meth:`MultiHasher.hexdigests`, ``SpooledPart.digests``). For a file, ``known``
+    holds the digests computed while it was written: one of them is used as it is, and
+    only an algorithm missing there (MD5 or SHA-1 after spooling, which computes SHA-256
+    alone) is computed by reading the file once. ``Typ`` may be spelled ``MD5``,
+    ``SHA1``/``SHA-1``, ``SHA256``/``SHA-256`` in any case; ``Wert`` may be hex in any
+    case or base64.
 
     A mismatch raises :class:`ChecksumMismatchError` naming both values; the file
     itself is left alone for the caller to quarantine. A checksum that cannot be
@@ -450,10 +464,14 @@ def verify_checksum(source: Path | Mapping[str, str], typ: str, expected: str) -
             expected=expected,
             reason=f"Pruefsumme Wert {expected!r} is neither hex nor base64 of a {algorithm} digest",
         )
-    digests = _hash_file(source) if isinstance(source, Path) else source
-    if algorithm not in digests:
-        raise ValueError(f"no {algorithm} digest among {sorted(digests)}")
-    actual = digests[algorithm].lower()
+    if not isinstance(source, Path):
+        if algorithm not in source:
+            raise ValueError(f"no {algorithm} digest among {sorted(source)}")
+        actual = source[algorithm].lower()
+    elif known is not None and algorithm in known:
+        actual = known[algorithm].lower()
+    else:
+        actual = _hash_file(source, algorithm)
     if actual != wanted.hex():
         raise ChecksumMismatchError(
             f"Pruefsumme mismatch ({algorithm}): expected {expected.strip()} ({wanted.hex()}), got {actual}"

@@ -18,7 +18,15 @@ So a binary part that ends in ``\\r\\n`` keeps it: only the CRLF directly before
 accepted in place of CRLF, as some servers send it.
 
 Every violation raises :class:`MimeError` (the peer's fault), after the spool files
-written so far have been deleted.
+written so far have been deleted. Two quirks of real servers are accepted instead, as
+JavaMail and Python's :mod:`email` accept them, but only when the caller confirms the
+HTTP body itself arrived complete (``body_complete``), since a body cut off on the wire
+looks just the same: a body without its closing delimiter (the last part runs to the
+end of the body, less a last line that is the closing delimiter of another boundary),
+and a body that never uses the boundary its Content-Type declares but another one
+(adopted from its first ``--token`` line that is followed by MIME headers). Both are
+recorded as warnings on the reply and on the parts they concern; a ``Pruefsumme``
+still decides whether a document is sound.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import functools
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Protocol
@@ -52,6 +60,20 @@ __all__ = [
 
 _MAX_HEADER_BYTES = 64 * 1024
 _MAX_PADDING = 256  # RFC 2046 transport padding (spaces after the boundary) we wait for
+# RFC 2046 bchars: what a boundary consists of (a space, but not at its end).
+_BCHARS = rb"0-9A-Za-z'()+_,\-./:=?"
+_TOKEN = rb"[" + _BCHARS + rb" ]{0,199}[" + _BCHARS + rb"]"
+# The last line of a complete body, when it is a delimiter line: "--token--" of any
+# boundary, or "--boundary" without its dashes; trailing white space allowed.
+_FINAL_LINE = re.compile(
+    rb"(?:\r?\n|\A)--([" + _BCHARS + rb" ]{0,199}?[" + _BCHARS + rb"])(--)?[ \t\r\n]{0,256}\Z"
+)
+# A "--token" line followed by a MIME header: where a body with another boundary starts.
+_OTHER_BOUNDARY = re.compile(rb"\n--(" + _TOKEN + rb")[ \t]*\r?\n(?i:content-)[A-Za-z0-9-]*[ \t]*:")
+_WINDOW = 1024  # bytes of the preamble kept while looking for such a line
+# Raw bytes of a body held back until more arrives: a delimiter split between chunks,
+# or a final line _FINAL_LINE may have to cut off (2 + 2 + 200 + 2 + 256 bytes at most).
+_HOLD = 512
 _QP_MAX_LINE = 64 * 1024
 _FIELD_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # an RFC 7230 token
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
@@ -65,8 +87,10 @@ class _Frozen(BaseModel):
 class SpooledPart(_Frozen):
     """One attachment, written to ``path`` in the spool directory, already decoded.
 
-    ``size`` and the digests are of the decoded bytes; ``digests`` holds md5, sha1 and
-    sha256 in hex so any ``Pruefsumme`` can be checked without reading the file again.
+    ``size`` and the digests are of the decoded bytes; ``digests`` holds what was
+    computed while spooling (sha256, in hex), for :func:`~._files.verify_checksum`'s
+    ``known``. ``warnings`` says what was odd about the reply where it concerns this part
+    (e.g. it was the last part of a body without closing delimiter).
     """
 
     content_id: str
@@ -77,15 +101,20 @@ class SpooledPart(_Frozen):
     digests: Mapping[str, str]
     transfer_encoding: str | None
     headers: Mapping[str, str]
+    warnings: tuple[str, ...] = ()
 
 
 class MultipartReply(_Frozen):
-    """A split multipart reply: the root part's bytes and the spooled attachments by Content-ID."""
+    """A split multipart reply: the root part's bytes and the spooled attachments by Content-ID.
+
+    ``warnings`` lists the quirks accepted (see the module docstring), empty for a sound reply.
+    """
 
     root: bytes
     root_content_type: str
     root_charset: str | None
     attachments: Mapping[str, SpooledPart]
+    warnings: tuple[str, ...] = ()
 
     def delete_spool_files(self) -> None:
         """Remove the attachment files that are still in the spool directory."""
@@ -176,14 +205,17 @@ def _parse_headers(block: bytes, part_no: int) -> dict[str, str]:
     return headers
 
 
+_Bytes = bytes | bytearray | memoryview
+
+
 class _Decoder(Protocol):
-    def feed(self, data: bytes) -> bytes: ...
+    def feed(self, data: _Bytes) -> _Bytes: ...
 
     def flush(self) -> bytes: ...
 
 
 class _Identity:
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: _Bytes) -> _Bytes:
         return data
 
     def flush(self) -> bytes:
@@ -203,8 +235,8 @@ class _Base64:
         except (binascii.Error, ValueError) as exc:
             raise MimeError(f"part {self._part_no}: invalid base64 body ({exc})") from exc
 
-    def feed(self, data: bytes) -> bytes:
-        self._pending += data.translate(None, b" \t\r\n")
+    def feed(self, data: _Bytes) -> bytes:
+        self._pending += bytes(data).translate(None, b" \t\r\n")
         usable = len(self._pending) // 4 * 4
         if not usable:
             return b""
@@ -224,7 +256,7 @@ class _QuotedPrintable:
     def __init__(self) -> None:
         self._pending = bytearray()
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: _Bytes) -> bytes:
         self._pending += data
         cut = self._pending.rfind(b"\n") + 1
         if not cut and len(self._pending) > _QP_MAX_LINE:
@@ -258,7 +290,7 @@ class _RootSink:
         self.data = bytearray()
         self._limit = limit
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: _Bytes) -> None:
         if len(self.data) + len(data) > self._limit:
             raise MimeError(f"root part larger than {self._limit} bytes")
         self.data += data
@@ -266,7 +298,8 @@ class _RootSink:
 
 class _FileSink:
     """An attachment on its way to a spool file: written unbuffered (the parser hands
-    over chunks of the reply, not small pieces), hashed on the way, fsync'ed at the end."""
+    over chunks of the reply, not small pieces), hashed on the way (SHA-256 only: any
+    other ``Pruefsumme`` is checked from the file), fsync'ed at the end."""
 
     def __init__(self, spool_dir: Path, created: list[Path]) -> None:
         fd, name = tempfile.mkstemp(dir=spool_dir, prefix="part-", suffix=".bin")
@@ -275,7 +308,7 @@ class _FileSink:
         self.hasher = MultiHasher()
         self.closed = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: _Bytes) -> None:
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
@@ -303,10 +336,35 @@ class _Part:
         self.headers = headers
         self.decoder = decoder
         self.sink = sink
+        self.raw_size = 0  # bytes of the body read so far, before decoding
 
-    def write(self, raw: bytes) -> None:
+    def write(self, raw: _Bytes) -> None:
         if raw:
+            self.raw_size += len(raw)
             self.sink.write(self.decoder.feed(raw))
+
+
+class _Watch:
+    """Watches the rest of a body parsed with an adopted boundary for the declared one."""
+
+    def __init__(self, delimiter: bytes, seen: bytes) -> None:
+        self._delimiter = delimiter
+        self._tail = seen[-len(delimiter) :]  # a delimiter may straddle two chunks
+
+    def find(self, data: bytes) -> bytes | None:
+        """The body from the first declared delimiter line on (from ``data`` and the bytes
+        before it), or None. A line that only begins with the boundary is none (RFC 2046)."""
+        window = self._tail + data
+        start = 0
+        while (index := window.find(self._delimiter, start)) >= 0:
+            after = window[index + len(self._delimiter) : index + len(self._delimiter) + 1]
+            if not after:
+                break  # the next chunk decides
+            if after in b" \t\r\n-":
+                return window[index:]
+            start = index + 1
+        self._tail = window[-len(self._delimiter) :]
+        return None
 
 
 _PREAMBLE, _HEADERS, _BODY, _DONE = range(4)
@@ -317,17 +375,35 @@ class _Parser:
     """Push parser: ``feed`` chunks of any size, then ``finish``.
 
     The buffer holds at most one header block, or the tail of a body that may be the
-    start of a delimiter, plus the last chunk fed.
+    start of a delimiter (:data:`_HOLD` bytes), plus the last chunk fed. Inside a large
+    part, a chunk without any delimiter bypasses the buffer: it goes to the sink as a
+    view, less the bytes held back.
     """
 
     def __init__(
-        self, boundary: str, start: str | None, spool_dir: Path, max_root_bytes: int, max_parts: int
+        self,
+        boundary: str,
+        start: str | None,
+        spool_dir: Path,
+        max_root_bytes: int,
+        max_parts: int,
+        *,
+        may_adopt: bool,
     ) -> None:
-        self._delimiter = b"\n--" + boundary.encode("ascii")
+        self._declared = boundary
         self._start = start
         self._spool_dir = spool_dir
         self._max_root_bytes = max_root_bytes
         self._max_parts = max_parts
+        self._may_adopt = may_adopt
+        self._watch: _Watch | None = None
+        self._complete = False
+        self.created: list[Path] = []
+        self._reset(boundary)
+
+    def _reset(self, boundary: str) -> None:
+        self._boundary = boundary
+        self._delimiter = b"\n--" + boundary.encode("ascii")
         # A virtual line break lets the first delimiter match at the very start of the body.
         self._buf = bytearray(b"\n")
         self._scan = 0
@@ -337,22 +413,65 @@ class _Parser:
         self._at_body_start = False
         self._content_ids: set[str] = set()
         self._part_no = 0
-        self.created: list[Path] = []
+        self._adopted: str | None = None  # the warning, once another boundary is adopted
         self.root: tuple[dict[str, str], bytes] | None = None
         self.attachments: dict[str, SpooledPart] = {}
+        self.warnings: list[str] = []
 
     @property
     def done(self) -> bool:
         return self._state == _DONE
 
+    @property
+    def adopted(self) -> bool:
+        """True while the body is parsed with a boundary other than the declared one."""
+        return self._adopted is not None
+
+    @property
+    def boundary(self) -> str:
+        """The boundary the body is split at."""
+        return self._boundary
+
     def feed(self, data: bytes) -> None:
+        if self._watch is not None:
+            rest = self._watch.find(data)
+            if rest is not None:
+                self._restart(rest)
+                return
+        if self._state == _DONE:
+            return  # the epilogue, read on only to watch for the declared boundary
+        if self._state == _BODY and not self._at_body_start and len(data) > _HOLD and self._pass(data):
+            return
         self._buf += data
         self._run(eof=False)
 
-    def finish(self) -> None:
+    def _pass(self, data: bytes) -> bool:
+        """Hand ``data`` to the part without buffering it, if no delimiter can begin in it."""
+        delimiter = self._delimiter
+        if data.find(delimiter) >= 0:
+            return False
+        buf = self._buf
+        if (buf[self._scan :] + data[: len(delimiter) - 1]).find(delimiter) >= 0:
+            return False  # a delimiter across the two
+        part = self._part
+        assert part is not None
+        part.write(buf)
+        part.write(memoryview(data)[: len(data) - _HOLD])
+        self._buf = bytearray(data[len(data) - _HOLD :])
+        # Only a delimiter that is not complete yet can begin in what is held back.
+        self._scan = _HOLD - len(delimiter) + 1
+        return True
+
+    def finish(self, complete: bool) -> None:
+        """The body has ended; ``complete``: it arrived whole (Content-Length, chunked end)."""
+        if self._adopted is not None and not complete:
+            raise MimeError("the body may not have arrived complete")
+        self._complete = complete
         self._run(eof=True)
         if self._state == _PREAMBLE:
             raise MimeError("no opening multipart delimiter found in the body")
+        if self._state != _DONE and complete:
+            self._end_at_eof()
         if self._state != _DONE:
             raise MimeError(
                 f"multipart body truncated in part {self._part_no}: the stream ended before the "
@@ -364,6 +483,16 @@ class _Parser:
             self._part.sink.discard()
         for path in self.created:
             path.unlink(missing_ok=True)
+        self.created.clear()
+
+    def _restart(self, rest: bytes) -> None:
+        """The declared boundary occurs after all: all before it was preamble (RFC 2046)."""
+        self.abort()
+        self._watch = None
+        self._may_adopt = False
+        self._reset(self._declared)
+        self._buf = bytearray(rest)
+        self._run(eof=False)
 
     def _run(self, *, eof: bool) -> None:
         steps = {_PREAMBLE: self._preamble, _HEADERS: self._headers, _BODY: self._body}
@@ -393,7 +522,9 @@ class _Parser:
         buf = self._buf
         index = buf.find(self._delimiter, self._scan)
         if index < 0:
-            keep = len(self._delimiter) - 1
+            if self._may_adopt and self._adopt_other_boundary():
+                return True
+            keep = max(len(self._delimiter) - 1, _WINDOW if self._may_adopt else 0)
             if len(buf) > keep:
                 del buf[: len(buf) - keep]
             self._scan = 0
@@ -414,8 +545,31 @@ class _Parser:
         self._state = _HEADERS
         return True
 
+    def _adopt_other_boundary(self) -> bool:
+        """Parse with the boundary of the first ``--token`` line followed by a MIME header,
+        since the declared one has not occurred. Whether that stands is known at the end:
+        the declared boundary must not occur later (:class:`_Watch`), and the body must
+        have arrived complete."""
+        match = _OTHER_BOUNDARY.search(self._buf)
+        if match is None:
+            return False
+        token = match.group(1).decode("ascii")
+        self._watch = _Watch(self._delimiter, bytes(self._buf))
+        self._may_adopt = False
+        self._delimiter = b"\n--" + match.group(1)
+        self._boundary = token
+        self._adopted = (
+            f"multipart body does not use the boundary {self._declared!r} of its Content-Type; "
+            f"its parts were split at {token!r}, the boundary it uses"
+        )
+        self.warnings.append(self._adopted)
+        self._scan = match.start()
+        return True
+
     def _headers(self, eof: bool) -> bool:
         buf = self._buf
+        if eof and self._complete and not buf.strip(b" \t\r\n"):
+            return False  # the body ends with an opening delimiter: see _end_at_eof
         if buf[:1] == b"\n" or buf[:2] == b"\r\n":
             block_end, body_start = 0, buf.index(b"\n") + 1
         else:
@@ -487,9 +641,10 @@ class _Parser:
             self._at_body_start = False
         index = buf.find(self._delimiter, self._scan)
         if index < 0:
-            # Hold back what may be the start of a delimiter, and the CR before it.
+            # Hold back what may be the start of a delimiter, the CR before it, and what
+            # _end_at_eof may have to cut off.
             self._scan = max(self._scan, len(buf) - len(self._delimiter) + 1)
-            self._emit(len(buf) - len(self._delimiter))
+            self._emit(len(buf) - _HOLD)
             return False
         kind, end = self._delimiter_end(index + len(self._delimiter), eof)
         if kind == _MORE:
@@ -502,24 +657,67 @@ class _Parser:
         self._close_part(body_end, kind, end)
         return True
 
-    def _close_part(self, body_end: int, kind: int, end: int) -> None:
+    def _end_at_eof(self) -> None:
+        """A complete body that ends before its closing delimiter (see the module docstring)."""
+        closing = f"--{self._boundary}--"
+        if self._state == _HEADERS:
+            self.warnings.append(
+                f"multipart body ends with the opening delimiter --{self._boundary} instead of its "
+                f"closing delimiter {closing}"
+            )
+            self._state = _DONE
+            return
+        part = self._part
+        assert part is not None
+        buf = self._buf
+        body_end = self._final_line(part)
+        if body_end < len(buf):
+            line = bytes(buf[body_end:]).strip().decode("latin-1")
+            warning = (
+                f"multipart body ends with {line!r} instead of its closing delimiter {closing}: "
+                f"part {self._part_no} was taken to end before that line"
+            )
+        else:
+            warning = (
+                f"multipart body ends without its closing delimiter {closing}: part {self._part_no} was "
+                "taken to run to the end of the body"
+            )
+        self.warnings.append(warning)
+        self._close_part(body_end, _CLOSE, len(buf), warning)
+
+    def _final_line(self, part: _Part) -> int:
+        """Where the part ends in the buffer at the end of a complete body: before a last line
+        that is a closing delimiter (of any boundary), or this boundary's delimiter line
+        with one dash or none."""
+        buf = self._buf
+        match = _FINAL_LINE.search(buf)
+        if match is None:
+            return len(buf)
+        # At the start of the buffer, it is a line of its own only if the part is empty so far.
+        own_line = match.group(0)[:1] in (b"\r", b"\n") or part.raw_size == 0
+        boundary = self._boundary.encode("ascii")
+        closing = match.group(2) is not None or match.group(1) in (boundary, boundary + b"-")
+        return match.start() if own_line and closing else len(buf)
+
+    def _close_part(self, body_end: int, kind: int, end: int, warning: str | None = None) -> None:
         part = self._part
         assert part is not None
         part.write(bytes(self._buf[:body_end]))
         del self._buf[:end]
         self._scan = 0
-        self._end_part(part)
+        self._end_part(part, warning)
         self._state = _HEADERS if kind == _OPEN else _DONE
 
     def _emit(self, count: int) -> None:
         if count <= 0:
             return
         assert self._part is not None
-        self._part.write(bytes(self._buf[:count]))
+        with memoryview(self._buf) as view:
+            self._part.write(view[:count])
         del self._buf[:count]
         self._scan = max(0, self._scan - count)
 
-    def _end_part(self, part: _Part) -> None:
+    def _end_part(self, part: _Part, warning: str | None) -> None:
         part.sink.write(part.decoder.flush())
         self._part = None
         if isinstance(part.sink, _RootSink):
@@ -529,6 +727,7 @@ class _Parser:
         content_id = _content_id(part.headers["content-id"])
         digests = part.sink.hasher.hexdigests()
         content_type = part.headers.get("content-type")
+        warnings = [text for text in (self._adopted, warning) if text is not None]
         self.attachments[content_id] = SpooledPart(
             content_id=content_id,
             content_type=parse_header_value(content_type)[0] if content_type else None,
@@ -538,6 +737,7 @@ class _Parser:
             digests=digests,
             transfer_encoding=part.headers.get("content-transfer-encoding", "").lower() or None,
             headers=part.headers,
+            warnings=tuple(warnings),
         )
 
 
@@ -548,6 +748,7 @@ def parse_multipart(
     *,
     max_root_bytes: int = 64 * 2**20,
     max_parts: int = 10_000,
+    body_complete: Callable[[], bool] | None = None,
 ) -> MultipartReply:
     """Split a multipart/related body read from ``chunks`` (any sizes) into root and attachments.
 
@@ -556,16 +757,35 @@ def parse_multipart(
     (binary/8bit as is, base64 and quoted-printable decoded) to new files in
     ``spool_dir``, fsync'ed before this returns; the caller moves or deletes them.
     Reading stops at the closing delimiter; the epilogue is ignored.
+
+    ``body_complete`` is asked, once ``chunks`` is exhausted without a closing delimiter
+    (or with another boundary than the declared one), whether the HTTP body arrived
+    whole: True allows the quirks of the module docstring, with ``warnings``; None or
+    False (cannot tell, or cut off) leaves them errors.
     """
     boundary = get_boundary(content_type)
     start = _content_id(parse_header_value(content_type)[1].get("start", "")) or None
-    parser = _Parser(boundary, start, spool_dir, max_root_bytes, max_parts)
+    parser = _Parser(
+        boundary, start, spool_dir, max_root_bytes, max_parts, may_adopt=body_complete is not None
+    )
     try:
-        for chunk in chunks:
-            parser.feed(chunk)
-            if parser.done:
-                break
-        parser.finish()
+        try:
+            for chunk in chunks:
+                parser.feed(chunk)
+                if parser.done and not parser.adopted:
+                    break
+            complete = False
+            if body_complete is not None and (parser.adopted or not parser.done):
+                complete = body_complete()
+            parser.finish(complete)
+        except MimeError as exc:
+            if not parser.adopted:
+                raise
+            # The declared boundary never came; the one the body seems to use did not do either.
+            raise MimeError(
+                f"no opening multipart delimiter --{boundary} found in the body; split at "
+                f"--{parser.boundary} instead: {exc}"
+            ) from exc
         if parser.root is None:
             raise MimeError(f"root part <{start}> named by the start parameter is missing")
     except BaseException:
@@ -579,4 +799,5 @@ def parse_multipart(
         root_content_type=root_type,
         root_charset=charset.lower() if charset else None,
         attachments=parser.attachments,
+        warnings=tuple(parser.warnings),
     )

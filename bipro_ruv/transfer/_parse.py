@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from lxml import etree
 
+from bipro_ruv import _time
 from bipro_ruv._soap import check_status
 from bipro_ruv._xml import child, child_texts, children
 from bipro_ruv.errors import ProtocolError
@@ -21,23 +22,24 @@ __all__ = ["parse_datetime", "parse_list_reply", "parse_shipment"]
 
 
 def parse_datetime(value: str | None) -> datetime | None:
+    """``Einstellzeitpunkt`` (``xs:dateTime``, any flavour :mod:`bipro_ruv._time` reads);
+    None if absent or unreadable (the caller keeps the raw text)."""
     if not value:
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(text)
+        return _time.parse_datetime(value)
     except ValueError:
         return None
 
 
 def parse_date(value: str | None) -> date | None:
+    """``VerfuegbarBis`` (``xs:date``; a full timestamp gives its date as written), or
+    ``dd.mm.yyyy`` as some providers send it; None if absent or unreadable."""
     if not value:
         return None
     text = value.strip()
     try:
-        return date.fromisoformat(text[:10])
+        return _time.parse_date(text)
     except ValueError:
         pass
     try:

@@ -10,6 +10,9 @@ not acknowledged, without downloading it again.
 
 Inbox layout: ``<inbox>/<shipment id>/<document name>``, names made safe by
 :func:`._files.safe_filename`; the journal and spool live in ``<inbox>/.bipro-ruv/``.
+A shipment gets ``<shipment id> (2)`` only if ``<shipment id>`` is a file, a symlink or
+the folder of another plan: a folder no plan names (a run was killed between making it
+and planning, or a user made it) is used.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -132,6 +136,14 @@ def run_parallel(
     if errors:
         raise errors[0]
     return cast("list[_Out]", results)
+
+
+def _is_real_folder(path: Path) -> bool:
+    """A directory itself, not a symlink to one (nor a file)."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _empty(folder: Path) -> None:
@@ -366,14 +378,24 @@ class Fetcher:
         return True
 
     def _choose_directory(self, shipment_id: str) -> Path:
-        """A new folder name for the shipment, free in the inbox and the journal (names lock held)."""
+        """The shipment's folder in the inbox: the first of ``<id>``, ``<id> (2)``... that is
+        free, or a real folder no journal record has planned (names lock held).
+
+        Such a folder was made by a run killed between its ``mkdir`` and its plan (issue 9),
+        or by a user; taking ``<id> (2)`` instead would store the documents beside an empty
+        ``<id>``. A folder some plan names is never shared: its files belong to that plan.
+        A file or a symlink of the name is passed over, like any other name in use.
+        """
         name = safe_filename(shipment_id, fallback_stem="lieferung")
-        taken: set[str] = set()
+        candidates: list[str] = []
         while True:
-            candidate = unique_path(self.inbox, name, taken, existing=self._inbox_names)
-            if path_key(candidate.name) not in self._directory_keys:
+            # Every name of the sequence in turn: nothing counts as present here.
+            candidate = unique_path(self.inbox, name, candidates, existing=())
+            candidates.append(candidate.name)
+            if path_key(candidate.name) in self._directory_keys:
+                continue
+            if not fold_names([candidate.name]) <= self._inbox_names or _is_real_folder(candidate):
                 return candidate
-            taken.add(candidate.name)
 
     def _place(
         self,
@@ -389,25 +411,32 @@ class Fetcher:
         reuse = bool(planned) and len(planned) == len(downloaded.documents) and record is not None
         if reuse and record is not None and record.directory:
             directory = self.inbox / record.directory
+            chosen_now = False
         else:
             with self._names_lock:
                 directory = self._choose_directory(sid)
                 # Reserved at once, so no other worker picks the same name meanwhile.
                 self._directory_keys.add(path_key(directory.name))
                 self._inbox_names |= fold_names([directory.name])
+            chosen_now = True
         try:
             directory.mkdir()
         except FileExistsError:
-            # A folder planned before (or made by someone else): it may be a symlink.
+            # A folder planned before, left unplanned by a killed run, or made by someone
+            # else: it may have become a symlink since, and may hold files of other names.
             ensure_inside(self.inbox, directory)
-            if not directory.is_dir():
+            if not directory.is_dir() or (chosen_now and not _is_real_folder(directory)):
                 raise DocumentError(f"refusing to write into {directory}: not a folder") from None
             existing: set[str] | None = None
+            if chosen_now:
+                # Its maker may have been killed before the fsync below.
+                self._inbox_sync.sync()
         else:
             # Made just now by us: a real, empty folder inside the inbox. Its entry must
             # survive a power loss (fsync of the inbox, shared with concurrent workers).
             self._inbox_sync.sync()
             existing = set()
+            self._emit(FetchEventKind.FOLDER_CREATED, sid)
         chosen: list[str] = []
         entries: list[JournalDocument] = []
         for doc in downloaded.documents:

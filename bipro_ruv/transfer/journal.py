@@ -121,6 +121,9 @@ class JournalDocument:
     sha256: str
     checksum_verified: bool | None
     archive_name: str | None
+    #: Warnings of a document fetched in this run (see ``Document.warnings``). Not a
+    #: column: the schema has no migration path, so a row read back has none.
+    warnings: tuple[str, ...] = ()
 
     def to_document(self, inbox: Path) -> Document:
         """The public :class:`Document` of this row; ``inbox`` is what ``path`` is relative to."""
@@ -141,6 +144,7 @@ class JournalDocument:
             vu_number=self.vu_number,
             checksum_verified=self.checksum_verified,
             archive_name=self.archive_name,
+            warnings=self.warnings,
         )
 
 

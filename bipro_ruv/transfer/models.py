@@ -62,6 +62,11 @@ class Document(_Frozen):
         None, description="True: Pruefsumme matched; False: sent but not checkable; None: none sent"
     )
     archive_name: str | None = Field(None, description="Name of the ZIP it was unpacked from")
+    warnings: tuple[str, ...] = Field(
+        (),
+        description="What was wrong with the reply but did not cost the document (e.g. a multipart "
+        "reply without its closing delimiter); only on documents fetched in this run, not in the journal",
+    )
 
 
 class Outcome(str, Enum):
@@ -114,6 +119,7 @@ class FetchEventKind(str, Enum):
     LISTED = "listed"  # count = number of shipments to fetch
     DOWNLOADING = "downloading"
     BYTES = "bytes"  # count = bytes received in this chunk
+    FOLDER_CREATED = "folder_created"  # a new folder for the shipment, durable; its plan comes next
     PLANNED = "planned"  # journal holds the documents' final paths
     FILE_STORED = "file_stored"  # one document renamed into place (its folder is fsync'ed after the last)
     STORED = "stored"  # journal: all documents durable

@@ -1,0 +1,221 @@
+"""getShipment replies with inline documents (Norm 430, ``allg:Daten`` as base64 text), read as they arrive.
+
+Servers that do not use MTOM put every document into the XML as base64 text, tens of
+megabytes in one text node. Joining such a body in memory and parsing it as a whole
+would hold it twice (and libxml2 refuses text nodes over 10 MB without ``huge_tree``).
+So the body is fed chunk by chunk to an lxml parser whose *target* builds the reply's
+tree as :func:`bipro_ruv._xml.parse_xml` would, except for the text of each ``Daten``
+element: that is decoded as it arrives into a spool file, exactly like an MTOM
+attachment, and the element is marked with a reference to it (:data:`SPOOLED_ATTRIBUTE`).
+Memory stays bounded by the XML around the documents (``ReplyLimits.xml_bytes``).
+
+The safety rules of :mod:`bipro_ruv._xml` hold here too: no DOCTYPE, no entities, no
+network, HTML pages and empty bodies refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, cast
+
+from lxml import etree
+
+from bipro_ruv._xml import parse_xml
+from bipro_ruv.errors import MalformedXmlError, ProtocolError, ReplyTooLargeError, UnsafeXmlError
+from bipro_ruv.transfer._mtom import SpooledPart, _Base64, _FileSink
+
+__all__ = ["SPOOLED_ATTRIBUTE", "InlineReply", "parse_inline_reply"]
+
+#: Set on a ``Daten`` element whose base64 text was spooled; the value is the key of its
+#: :class:`SpooledPart` in :attr:`InlineReply.attachments`.
+SPOOLED_ATTRIBUTE = "{urn:bipro-ruv:spool}part"
+
+_HTML_STARTS = (b"<!doctype html", b"<html")
+
+
+class InlineReply:
+    """The reply's root element (documents replaced by references) and the spooled documents."""
+
+    def __init__(self, root: etree._Element, attachments: dict[str, SpooledPart]) -> None:
+        self.root = root
+        self.attachments = attachments
+
+    def delete_spool_files(self) -> None:
+        for part in self.attachments.values():
+            part.path.unlink(missing_ok=True)
+
+
+class _Target:
+    """lxml parser target: a TreeBuilder, with ``Daten`` text diverted to spool files."""
+
+    def __init__(self, spool_dir: Path, xml_limit: int) -> None:
+        self._builder: Any = etree.TreeBuilder()  # lxml-stubs lack its nsmap argument
+        self._spool_dir = spool_dir
+        self._xml_limit = xml_limit
+        self._xml_bytes = 0
+        self._sink: _FileSink | None = None
+        self._decoder: _Base64 | None = None
+        self._seen_text = False
+        self.created: list[Path] = []
+        self.attachments: dict[str, SpooledPart] = {}
+        self.unsafe = False
+        self.error: BaseException | None = None
+
+    # lxml swallows exceptions raised in a target's callbacks when the parse fails
+    # anyway, so each callback records its error, and the caller raises it.
+    def _count(self, size: int) -> None:
+        self._xml_bytes += size
+        if self._xml_bytes > self._xml_limit:
+            raise ReplyTooLargeError(
+                f"getShipment reply holds more than {self._xml_limit} bytes of XML besides its documents "
+                "(ReplyLimits.xml_bytes); raise it with Client(limits=ReplyLimits(...)) if this is expected",
+                limit_name="ReplyLimits.xml_bytes",
+                limit=self._xml_limit,
+            )
+
+    def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str | None, str] | None = None) -> Any:
+        if self.error is not None:
+            return None
+        try:
+            if self._sink is not None:
+                self._end_daten(None)  # an element inside Daten (xop:Include): not inline base64
+            self._count(len(tag) + sum(len(k) + len(v) for k, v in attrib.items()))
+            namespaces = {key or None: value for key, value in (nsmap or {}).items()}
+            element = self._builder.start(tag, attrib, namespaces)
+            if tag.rpartition("}")[2] == "Daten":
+                self._begin_daten()
+            return element
+        except BaseException as exc:  # noqa: BLE001 - re-raised by parse_inline_reply
+            self.error = exc
+            return None
+
+    def data(self, text: str) -> None:
+        if self.error is not None:
+            return
+        try:
+            if self._sink is not None and self._decoder is not None:
+                if not self._seen_text and not text.strip():
+                    return  # whitespace before a possible xop:Include
+                self._seen_text = True
+                try:
+                    raw = text.encode("ascii")
+                except UnicodeEncodeError as exc:
+                    raise ProtocolError("inline Daten is not valid base64: non-ASCII characters") from exc
+                self._sink.write(self._decoder.feed(raw))
+                return
+            self._count(len(text))
+            self._builder.data(text)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by parse_inline_reply
+            self.error = exc
+
+    def end(self, tag: str) -> Any:
+        if self.error is not None:
+            return None
+        try:
+            element = self._builder.end(tag)
+            if self._sink is not None:
+                self._end_daten(element)
+            return element
+        except BaseException as exc:  # noqa: BLE001 - re-raised by parse_inline_reply
+            self.error = exc
+            return None
+
+    def doctype(self, *args: object) -> None:
+        self.unsafe = True
+
+    def comment(self, text: str) -> None:
+        """Comments are dropped, as :func:`bipro_ruv._xml.parse_xml` drops them."""
+
+    def pi(self, target: str, data: str | None = None) -> None:
+        """Processing instructions are dropped too."""
+
+    def close(self) -> Any:
+        return self._builder.close()
+
+    def _begin_daten(self) -> None:
+        self._sink = _FileSink(self._spool_dir, self.created)
+        self._decoder = _Base64(len(self.attachments) + 1)
+        self._seen_text = False
+
+    def _end_daten(self, element: etree._Element | None) -> None:
+        sink, decoder = self._sink, self._decoder
+        assert sink is not None
+        assert decoder is not None
+        self._sink = self._decoder = None
+        if not self._seen_text:
+            sink.discard()
+            sink.path.unlink(missing_ok=True)
+            self.created.remove(sink.path)
+            return
+        if element is None:
+            raise ProtocolError("Daten holds both base64 text and an element")
+        sink.write(decoder.flush())
+        sink.close()
+        key = f"inline-{len(self.attachments) + 1}"
+        digests = sink.hasher.hexdigests()
+        self.attachments[key] = SpooledPart(
+            content_id=key,
+            content_type=None,
+            path=sink.path,
+            size=sink.hasher.size,
+            sha256=digests["sha256"],
+            digests=digests,
+            transfer_encoding="base64",
+            headers={},
+        )
+        element.set(SPOOLED_ATTRIBUTE, key)
+
+    def abort(self) -> None:
+        if self._sink is not None:
+            self._sink.discard()
+        for path in self.created:
+            path.unlink(missing_ok=True)
+
+
+def parse_inline_reply(chunks: Iterable[bytes], spool_dir: Path, *, xml_limit: int) -> InlineReply:
+    """Parse a getShipment XML reply from ``chunks``, spooling inline documents to ``spool_dir``.
+
+    Raises :class:`MalformedXmlError` / :class:`UnsafeXmlError` as :func:`parse_xml` does;
+    every spool file is deleted again when anything fails.
+    """
+    target = _Target(spool_dir, xml_limit)
+    parser = etree.XMLParser(
+        target=cast(Any, target), resolve_entities=False, no_network=True, load_dtd=False
+    )
+    head = b""
+    try:
+        for chunk in chunks:
+            if len(head) < 64:
+                head += chunk[:64]
+                start = head.lstrip().lower()
+                if start.startswith(_HTML_STARTS):
+                    # The same message the whole-body parser gives (it sees more of the page).
+                    parse_xml(head + chunk[64:4096], what="getShipment")
+            if not chunk:
+                continue
+            try:
+                parser.feed(chunk)
+            except etree.XMLSyntaxError as exc:
+                _raise_stored(target)
+                raise MalformedXmlError(f"getShipment is not well-formed XML: {exc}") from exc
+            _raise_stored(target)
+        if not head.strip():
+            raise MalformedXmlError("empty getShipment: no XML received")
+        try:
+            root = parser.close()
+        except etree.XMLSyntaxError as exc:
+            _raise_stored(target)
+            raise MalformedXmlError(f"getShipment is not well-formed XML: {exc}") from exc
+        _raise_stored(target)
+    except BaseException:
+        target.abort()
+        raise
+    return InlineReply(root, target.attachments)
+
+
+def _raise_stored(target: _Target) -> None:
+    if target.unsafe:
+        raise UnsafeXmlError("getShipment declares a DOCTYPE; BiPRO messages never do, refused")
+    if target.error is not None:
+        raise target.error
