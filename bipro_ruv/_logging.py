@@ -21,6 +21,7 @@ text, CLI output or journal row.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import threading
@@ -61,6 +62,7 @@ _ELEMENT_PATTERNS = [
 _MIN_LENGTH = 4
 _KEY_LENGTH = 8  # the last characters of a secret that index it
 _FEW = 256  # up to this many secrets, testing each with ``in`` is faster than the index
+_LONGEST_SECRET = 1024  # characters; passwords and token identifiers are far shorter
 
 
 class _SecretIndex:
@@ -128,6 +130,15 @@ def register_secret(value: str | None) -> None:
     """
     if value and len(value) >= _MIN_LENGTH:
         _index.add(value)
+        # A server quoting it in XML or an HTML page escapes it: "a&b" arrives as "a&amp;b".
+        for escaped in (_xml_escaped(value), html.escape(value, quote=True)):
+            if escaped != value:
+                _index.add(escaped)
+
+
+def _xml_escaped(value: str) -> str:
+    """``value`` as XML text content (lxml, most Java serializers): ``& < >`` only."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _mask_element(match: re.Match[str]) -> str:
@@ -147,7 +158,13 @@ def redact(text: str) -> str:
 def excerpt(data: bytes, limit: int = 300) -> str:
     """The start of a reply body as one line, for an error message: secrets are masked
     *before* it is cut to ``limit`` characters, so no secret is cut in half and half shown."""
-    text = redact(data[: limit * 16].decode("utf-8", "replace"))
+    window = limit * 16
+    text = redact(data[:window].decode("utf-8", "replace"))
+    if len(data) >= window:
+        # The window may end inside a secret, whose head redact() cannot recognize; after
+        # white space is collapsed, that head could be within ``limit``. Drop the window's
+        # end, longer than any password or token identifier.
+        text = text[: max(0, len(text) - _LONGEST_SECRET)]
     return " ".join(text.split())[:limit]
 
 

@@ -29,6 +29,7 @@ import heapq
 import ipaddress
 import itertools
 import logging
+import math
 import os
 import random
 import socket
@@ -228,23 +229,36 @@ class _Alarm:
         self._connection: Any = None
 
     def attach(self, connection: Any) -> None:
-        self._connection = connection
-        if self.fired:
-            _shut(connection)
+        with _ALARM_LOCK:
+            if self.done:
+                return
+            self._connection = connection
+            if self.fired:
+                _shut(connection)
 
     def fire(self) -> None:
-        self.fired = True
-        connection = self._connection
-        if connection is not None and not self.done:
-            _shut(connection)
+        with _ALARM_LOCK:
+            self.fired = True
+            if self._connection is not None and not self.done:
+                _shut(self._connection)
 
     def disarm(self) -> None:
-        self.done = True
-        self._connection = None
+        """From now on the connection is not this exchange's any more (it may be back in the
+        pool, serving another one): the alarm must never shut it down after this returns."""
+        with _ALARM_LOCK:
+            self.done = True
+            self._connection = None
+
+
+#: Orders fire() (the watchdog thread) against disarm() and attach() (the exchange's thread).
+_ALARM_LOCK = threading.Lock()
 
 
 def _shut(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
+    # TLS to an https:// proxy and TLS inside it: urllib3's SSLTransport wraps the socket.
+    while sock is not None and not isinstance(sock, socket.socket):
+        sock = getattr(sock, "socket", None)
     if sock is not None:
         # The plain socket's shutdown (not SSLSocket's): it only wakes the reader.
         with contextlib.suppress(OSError):  # already closed
@@ -264,6 +278,8 @@ class _Watchdog:
         self._heap: list[tuple[float, int, _Alarm]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        #: The deadline the thread sleeps towards (infinity: no alarm armed).
+        self._sleeping_until = math.inf
 
     def arm(self, seconds: float) -> _Alarm:
         alarm = _Alarm(time.monotonic() + seconds)
@@ -275,7 +291,9 @@ class _Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="bipro-ruv-deadline", daemon=True)
                 self._thread.start()
-            elif heap[0][2] is alarm:
+            elif alarm.deadline < self._sleeping_until:
+                # Only an alarm earlier than the one the thread sleeps towards wakes it: with
+                # one reply timeout, deadlines come in order, so a request costs no thread switch.
                 self._cond.notify()
         return alarm
 
@@ -286,9 +304,11 @@ class _Watchdog:
                 while heap and heap[0][2].done:
                     heapq.heappop(heap)
                 if not heap:
+                    self._sleeping_until = math.inf
                     self._cond.wait()
                     continue
-                wait = heap[0][0] - time.monotonic()
+                self._sleeping_until = heap[0][0]
+                wait = self._sleeping_until - time.monotonic()
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
@@ -481,7 +501,10 @@ class Exchange:
     def chunks(
         self, size: int = 1 << 16, *, limit: int | None = None, what: str = "reply"
     ) -> Iterator[bytes]:
-        """The body as it arrives, decoded, in pieces of about ``size`` bytes."""
+        """The body as it arrives, decoded, in pieces of about ``size`` bytes, at most ``limit``
+        (default ``ReplyLimits.body_bytes``; a smaller one is ``ReplyLimits.xml_bytes``)."""
+        # Named by the caller's intent, not by value: the two limits may be set equal.
+        name = "ReplyLimits.body_bytes" if limit is None else "ReplyLimits.xml_bytes"
         limit = self.limits.body_bytes if limit is None else limit
         encoding = self.headers.get("Content-Encoding", "").strip().lower()
         inflater: _Inflater | None = None
@@ -498,7 +521,7 @@ class Exchange:
                 for piece in inflater.feed(data) if inflater is not None else (data,):
                     total += len(piece)
                     if total > limit:
-                        raise self._too_large(what, limit)
+                        raise self._too_large(what, limit, name)
                     yield piece
             if inflater is not None:
                 inflater.finish()
@@ -506,6 +529,9 @@ class Exchange:
             raise _network_error(exc, self.host, alarm=self._alarm, timeouts=self._timeouts) from exc
         if self._alarm.fired:
             raise _network_error(TimeoutError(), self.host, alarm=self._alarm, timeouts=self._timeouts)
+        # Read to its end: urllib3 has put the connection back into the pool, where another
+        # exchange (another worker's) may take it while this one is still being processed.
+        self._alarm.disarm()
         headers = self.headers
         self.complete = (
             "content-length" in headers or "chunked" in headers.get("Transfer-Encoding", "").lower()
@@ -528,8 +554,7 @@ class Exchange:
             pass
         return excerpt(data, size)
 
-    def _too_large(self, what: str, limit: int) -> ReplyTooLargeError:
-        name = "ReplyLimits.xml_bytes" if limit == self.limits.xml_bytes else "ReplyLimits.body_bytes"
+    def _too_large(self, what: str, limit: int, name: str) -> ReplyTooLargeError:
         return ReplyTooLargeError(
             f"{what} from {self.host} is larger than {_size(limit)} ({name}); "
             f"raise it with Client(limits=ReplyLimits(...)) if such replies are expected",
@@ -659,9 +684,6 @@ class HttpTransport(Transport):
             response.headers.get("Content-Type", "no content type"),
             (time.monotonic() - started) * 1000,
         )
-        if 300 <= status < 400:
-            exchange.close()
-            raise _redirect_error(host, status, response.headers.get("Location"))
         if status in (429, 503):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             excerpt = exchange.excerpt()
@@ -695,13 +717,15 @@ class HttpTransport(Transport):
         """
         if not self._close_session or self.session.cookies:
             merged = {"Accept-Encoding": "identity", **headers}
-            return self.session.prepare_request(
-                requests.Request("POST", address, data=message, headers=merged)
+            return _refusing_redirects(
+                self.session.prepare_request(requests.Request("POST", address, data=message, headers=merged))
             )
         key = (address, tuple(headers.items()))
         template = self._prepared.get(key)
         if template is None:
-            template = self.session.prepare_request(requests.Request("POST", address, headers=headers))
+            template = _refusing_redirects(
+                self.session.prepare_request(requests.Request("POST", address, headers=headers))
+            )
             if len(self._prepared) < _MAX_PREPARED:
                 self._prepared[key] = template
         prepared = template.copy()
@@ -724,13 +748,34 @@ class HttpTransport(Transport):
         self.close()
 
 
+def _refusing_redirects(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+    """``prepared`` with :func:`_refuse_redirect` as its first response hook."""
+    prepared.hooks["response"].insert(0, _refuse_redirect)
+    return prepared
+
+
+def _refuse_redirect(response: requests.Response, **_: Any) -> None:
+    """Raise for any 3xx reply, as soon as requests has it: a response hook runs before
+    requests looks at a redirect itself, which it does even with ``allow_redirects=False``
+    (for ``Response.next``): it would read the whole body into memory, past every
+    ReplyLimits, and parse the ``Location``."""
+    if 300 <= response.status_code < 400:
+        location = response.headers.get("Location")
+        response.close()  # the body unread: the connection is closed, not pooled
+        raise _redirect_error(_host(response.url or ""), response.status_code, location)
+
+
 def _redirect_error(host: str, status: int, location: str | None) -> RedirectRefusedError:
     """Names the target host only: a Location's path and query may carry anything."""
-    target = urlsplit(location or "")
-    if target.hostname:
-        where = (
-            f"{target.hostname} ({'plain http' if target.scheme.lower() == 'http' else target.scheme or '?'})"
-        )
+    try:
+        target = urlsplit(location or "")
+    except ValueError:  # e.g. "http://[x": a server's header, not even a URL
+        target = None
+    target_host = target.hostname if target is not None else None
+    if target is None:
+        where = "an unreadable Location"
+    elif target_host:
+        where = f"{target_host} ({'plain http' if target.scheme.lower() == 'http' else target.scheme or '?'})"
     else:
         where = "another path on the same host" if location else "no Location"
     return RedirectRefusedError(
@@ -738,7 +783,7 @@ def _redirect_error(host: str, status: int, location: str | None) -> RedirectRef
         "because the request carries your password or token: check the service URL (profile or "
         "base_url) with your contact at the insurer",
         status_code=status,
-        target_host=target.hostname,
+        target_host=target_host,
     )
 
 

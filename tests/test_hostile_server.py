@@ -27,6 +27,7 @@ from bipro_ruv import (
     Timeouts,
     WrongShipmentError,
 )
+from bipro_ruv._transport import _Watchdog
 from bipro_ruv.errors import AmbiguousDocumentError, HttpStatusError, RequestTimeout
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
 from bipro_ruv.sandbox.mailbox import large_document_shipment
@@ -348,3 +349,16 @@ def test_a_large_inline_document_is_streamed_to_disk(tmp_path: Path) -> None:
             _, documents = client.get_shipment(shipment.id, tmp_path / "out")
     assert [(d.size, d.sha256) for d in documents] == [(size, shipment.documents[0].sha256)]
     assert documents[0].path.stat().st_size == size
+
+
+def test_a_later_alarm_with_an_earlier_deadline_still_fires_on_time() -> None:
+    watchdog = _Watchdog()
+    late = watchdog.arm(600)
+    time.sleep(0.05)  # the watchdog thread now sleeps towards the 600 s deadline
+    early = watchdog.arm(0.2)
+    deadline = time.monotonic() + 5
+    while not early.fired and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert early.fired
+    assert not late.fired
+    late.disarm()

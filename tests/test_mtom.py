@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bipro_ruv.errors import MimeError
+from bipro_ruv.errors import MimeError, ReplyTooLargeError
 from bipro_ruv.transfer._mtom import (
     get_boundary,
     is_multipart,
@@ -410,7 +410,6 @@ BROKEN = [
         "malformed header line",
     ),
     ("too-many-parts", CT, GOOD, {"max_parts": 2}, "more than 2 parts"),
-    ("root-too-large", CT, GOOD, {"max_root_bytes": 10}, "root part larger than 10 bytes"),
     (
         "start-names-missing-root",
         f'multipart/related; boundary="{BOUNDARY}"; start="<missing@x>"',
@@ -479,6 +478,15 @@ def test_broken_reply_raises_mime_error_and_leaves_no_spool_files(
 ) -> None:
     with pytest.raises(MimeError, match=re.escape(message)):
         parse_multipart(content_type, chunked(body, chunk_size), tmp_path, **kwargs)
+    assert spooled(tmp_path) == []
+
+
+def test_a_root_part_over_the_limit_is_a_size_error_naming_the_setting(
+    tmp_path: Path, chunk_size: int | None
+) -> None:
+    with pytest.raises(ReplyTooLargeError, match=re.escape("(ReplyLimits.xml_bytes)")) as info:
+        parse_multipart(CT, chunked(GOOD, chunk_size), tmp_path, max_root_bytes=10)
+    assert (info.value.limit_name, info.value.limit) == ("ReplyLimits.xml_bytes", 10)
     assert spooled(tmp_path) == []
 
 

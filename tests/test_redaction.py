@@ -7,6 +7,7 @@ plain StreamHandler on the root logger, no filter called by hand.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import re
@@ -23,8 +24,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from bipro_ruv import PROFILES, Client, HttpStatusError, Meldung, ServiceError, Status
+from bipro_ruv import PROFILES, Client, HttpStatusError, MalformedXmlError, Meldung, ServiceError, Status
 from bipro_ruv._logging import _SecretIndex, install_redaction, register_secret
+from bipro_ruv._soap import read_envelope
 from bipro_ruv.sandbox import FaultKind, Sandbox
 from tests._cli import run_as
 
@@ -278,6 +280,45 @@ def test_error_texts_mask_secrets_in_message_meldungen_and_excerpt() -> None:
     ]
     excerpt = HttpStatusError("HTTP 500", status_code=500, body_excerpt=f"<html>{secret}</html>")
     assert excerpt.body_excerpt == "<html>***</html>"
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        pytest.param(
+            lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), id="xml-text"
+        ),
+        pytest.param(lambda s: html.escape(s, quote=True), id="html"),
+    ],
+)
+def test_a_password_a_server_quotes_escaped_is_masked_too(
+    root_output: io.StringIO, escape: Callable[[str], str]
+) -> None:
+    password = new_secret("So&mmer<2026>'\"")
+    register_secret(password)
+    page = f"<html><body>Passwort {escape(password)} ist falsch</body></html>".encode()
+    with pytest.raises(MalformedXmlError) as as_ok:
+        read_envelope(page, http_status=200)
+    with pytest.raises(HttpStatusError) as as_error:
+        read_envelope(page, http_status=500, reason="Internal Server Error")
+    new_logger().warning("reply: %s", page.decode())
+    shown = [str(as_ok.value), as_error.value.body_excerpt, root_output.getvalue()]
+    for text in shown:
+        assert "Passwort *** ist falsch" in text
+        assert password[-32:] not in text  # its unique tail
+
+
+@pytest.mark.parametrize("blank", [b" ", b"\n"])
+def test_a_secret_at_the_end_of_the_excerpt_window_shows_no_head_either(blank: bytes) -> None:
+    # Blank lines before a quoted password collapse to nothing in the excerpt; the password
+    # itself is cut where the excerpt's window ends.
+    password = new_secret()
+    register_secret(password)
+    for padding in range(4740, 4790, 3):
+        page = b"<html>" + blank * padding + f"Passwort {password} ist falsch".encode() + blank * 5000
+        with pytest.raises(HttpStatusError) as info:
+            read_envelope(page, http_status=500, reason="Internal Server Error")
+        assert password[:8] not in info.value.body_excerpt
 
 
 def soap_post(sb: Sandbox, url: str, security: str, body: str) -> requests.Response:

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import http.server
+import re
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
 import requests
 
-from bipro_ruv import Client, ConfigurationError, InsecureTransportError, Timeouts, TransportError
-from bipro_ruv._transport import HttpTransport, check_url, parse_retry_after
-from bipro_ruv.sandbox import Sandbox
+from bipro_ruv import (
+    Client,
+    ConfigurationError,
+    InsecureTransportError,
+    RedirectRefusedError,
+    ReplyLimits,
+    ReplyTooLargeError,
+    Timeouts,
+    TransportError,
+)
+from bipro_ruv._transport import _WATCHDOG, Exchange, HttpTransport, check_url, parse_retry_after
+from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
 
 
 @pytest.mark.parametrize(
@@ -193,3 +205,99 @@ def test_a_session_of_the_caller_is_used_as_given(recorder: tuple[str, type[_Rec
     assert handler.seen[0][0]["x-vendor"] == "mvp-1"
     assert handler.seen[0][0]["authorization"].startswith("Basic ")
     session.close()
+
+
+def test_a_deadline_passing_after_the_body_was_read_spares_the_pooled_connection(
+    recorder: tuple[str, type[_Recorder]],
+) -> None:
+    # Read to its end, a reply gives its connection back to the pool before the exchange is
+    # closed; the next exchange (in fetch: another worker's) takes it. The first exchange's
+    # deadline passing then must not shut down the second one's socket.
+    url, _ = recorder
+    with HttpTransport() as transport:
+        first = transport.send(url, b"<a/>", {"Content-Type": "text/xml"})
+        assert first.read() == b"<a/>"
+        second = transport.send(url, b"<b/>", {"Content-Type": "text/xml"})
+        first._alarm.fire()  # what the watchdog does at the first exchange's deadline
+        assert second.read() == b"<a/>"
+        second.close()
+        first.close()
+
+
+def test_the_deadline_reaches_a_socket_wrapped_for_tls_inside_tls() -> None:
+    # Through an https:// proxy, urllib3 wraps the socket in an SSLTransport (its .socket).
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        alarm = _WATCHDOG.arm(600)
+        alarm.attach(SimpleNamespace(sock=SimpleNamespace(socket=ours)))
+        alarm.fire()
+        alarm.disarm()
+        assert peer.recv(1) == b""  # shut down: the peer sees the end, a blocked read returns
+
+
+@pytest.mark.parametrize(
+    ("read", "setting"),
+    [
+        (lambda exchange: exchange.read(), "ReplyLimits.xml_bytes"),
+        (lambda exchange: b"".join(exchange.chunks()), "ReplyLimits.body_bytes"),
+    ],
+    ids=["xml", "body"],
+)
+def test_a_size_error_names_the_limit_that_was_hit_even_when_both_are_equal(
+    recorder: tuple[str, type[_Recorder]], read: Callable[[Exchange], bytes], setting: str
+) -> None:
+    url, _ = recorder  # its replies are 4 bytes long
+    with HttpTransport(limits=ReplyLimits(xml_bytes=3, body_bytes=3)) as transport:
+        exchange = transport.send(url, b"<a/>", {"Content-Type": "text/xml"})
+        with exchange, pytest.raises(ReplyTooLargeError, match=re.escape(f"({setting})")) as info:
+            read(exchange)
+    assert info.value.limit_name == setting
+
+
+def test_a_redirect_to_an_unreadable_location_is_refused_as_any_other(sandbox: Sandbox) -> None:
+    sandbox.inject(
+        FaultRule(FaultKind.REDIRECT, operation="RequestSecurityToken", location="http://[x/y?pw=1")
+    )
+    with (
+        Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client,
+        pytest.raises(RedirectRefusedError, match="an unreadable Location") as info,
+    ):
+        client.login()
+    assert (info.value.status_code, info.value.target_host) == (307, None)
+    assert "pw=" not in str(info.value)
+
+
+@pytest.fixture
+def endless_redirect() -> Iterator[str]:
+    """A server answering 307 with a chunked body that never ends (until the test is over)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    over = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 307 Temporary Redirect\r\nLocation: https://elsewhere.example/bipro\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+            )
+            over.wait(30)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/bipro"
+    finally:
+        over.set()
+        thread.join()
+        listener.close()
+
+
+def test_a_redirect_is_refused_before_its_body_is_read(endless_redirect: str) -> None:
+    # requests reads a redirect's body whole even with allow_redirects=False (for
+    # Response.next), in memory and past every ReplyLimits: it must not get the chance.
+    with (
+        HttpTransport(timeouts=Timeouts(connect=2, read=1, reply=5)) as transport,
+        pytest.raises(RedirectRefusedError, match=r"elsewhere\.example"),
+    ):
+        transport.send(endless_redirect, b"<a/>", {"Content-Type": "text/xml"})

@@ -120,8 +120,10 @@ def _spool_datei(
     content_type = daten.get(_XMIME_CONTENT_TYPE)
     spooled = daten.get(SPOOLED_ATTRIBUTE)
     if spooled is not None:  # inline base64, decoded to a spool file while parsing
-        part = attachments[spooled]
-        return part.path, part.size, part.digests, content_type
+        spooled_part = attachments.get(spooled)
+        if spooled_part is None:  # the mark came from the server (an MTOM root part keeps it)
+            raise ProtocolError(f"getShipment reply uses bipro-ruv's own attribute {SPOOLED_ATTRIBUTE}")
+        return spooled_part.path, spooled_part.size, spooled_part.digests, content_type
     include = descendant(daten, "Include")
     if include is not None:
         href = include.get("href")
@@ -132,7 +134,7 @@ def _spool_datei(
     if not daten.text or not daten.text.strip():
         raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
     # Inline base64 in the root part of a multipart reply (held in memory, bounded).
-    reply = parse_inline_reply([etree.tostring(daten)], spool_dir, xml_limit=1 << 20)
+    reply = parse_inline_reply([etree.tostring(datei, with_tail=False)], spool_dir, xml_limit=1 << 20)
     inline = next(iter(reply.attachments.values()), None)
     if inline is None:
         raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")

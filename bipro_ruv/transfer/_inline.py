@@ -32,6 +32,11 @@ __all__ = ["SPOOLED_ATTRIBUTE", "InlineReply", "parse_inline_reply"]
 SPOOLED_ATTRIBUTE = "{urn:bipro-ruv:spool}part"
 
 _HTML_STARTS = (b"<!doctype html", b"<html")
+# lxml's TreeBuilder takes time quadratic in the attributes of one element and in the
+# namespace declarations in scope (4 MB of them: minutes in a single feed(), which no
+# deadline interrupts). BiPRO messages have a few dozen of either.
+_MAX_ATTRIBUTES = 1000
+_MAX_NAMESPACES = 1000
 
 
 class InlineReply:
@@ -61,6 +66,9 @@ class _Target:
         self.attachments: dict[str, SpooledPart] = {}
         self.unsafe = False
         self.error: BaseException | None = None
+        self._declared: list[int] = []  # namespace declarations of each open element
+        self._open: list[str] = []  # local names of the open elements
+        self._in_scope = 0
 
     # lxml swallows exceptions raised in a target's callbacks when the parse fails
     # anyway, so each callback records its error, and the caller raises it.
@@ -80,10 +88,31 @@ class _Target:
         try:
             if self._sink is not None:
                 self._end_daten(None)  # an element inside Daten (xop:Include): not inline base64
-            self._count(len(tag) + sum(len(k) + len(v) for k, v in attrib.items()))
+            if SPOOLED_ATTRIBUTE in attrib:
+                # Only this parser may mark a Daten as spooled: a server-made mark would point
+                # _download at a spool file of its choosing, or at none.
+                raise ProtocolError(f"getShipment reply uses bipro-ruv's own attribute {SPOOLED_ATTRIBUTE}")
             namespaces = {key or None: value for key, value in (nsmap or {}).items()}
+            self._declared.append(len(namespaces))
+            self._in_scope += len(namespaces)
+            if len(attrib) > _MAX_ATTRIBUTES or self._in_scope > _MAX_NAMESPACES:
+                raise ProtocolError(
+                    f"getShipment reply has an element with {len(attrib)} attributes and "
+                    f"{self._in_scope} namespace declarations in scope (at most {_MAX_ATTRIBUTES} "
+                    f"and {_MAX_NAMESPACES} are read)"
+                )
+            self._count(
+                len(tag)
+                + sum(len(k) + len(v) for k, v in attrib.items())
+                + sum(len(k or "") + len(v) for k, v in namespaces.items())
+            )
             element = self._builder.start(tag, attrib, namespaces)
-            if tag.rpartition("}")[2] == "Daten":
+            name = tag.rpartition("}")[2]
+            # The document of an allg:Datei (CT_Daten); an element of that name elsewhere
+            # (in a GeVo's data, say) is data of the Lieferung and stays in the tree.
+            is_document = name == "Daten" and bool(self._open) and self._open[-1] == "Datei"
+            self._open.append(name)
+            if is_document:
                 self._begin_daten()
             return element
         except BaseException as exc:  # noqa: BLE001 - re-raised by parse_inline_reply
@@ -114,6 +143,8 @@ class _Target:
             return None
         try:
             element = self._builder.end(tag)
+            self._in_scope -= self._declared.pop()
+            self._open.pop()
             if self._sink is not None:
                 self._end_daten(element)
             return element
@@ -148,10 +179,14 @@ class _Target:
             sink.path.unlink(missing_ok=True)
             self.created.remove(sink.path)
             return
-        if element is None:
-            raise ProtocolError("Daten holds both base64 text and an element")
-        sink.write(decoder.flush())
-        sink.close()
+        try:
+            if element is None:
+                raise ProtocolError("Daten holds both base64 text and an element")
+            sink.write(decoder.flush())
+            sink.close()
+        except BaseException:
+            sink.discard()  # abort() no longer sees this sink: close its descriptor here
+            raise
         key = f"inline-{len(self.attachments) + 1}"
         digests = sink.hasher.hexdigests()
         self.attachments[key] = SpooledPart(

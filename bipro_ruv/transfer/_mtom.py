@@ -45,7 +45,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict
 
-from bipro_ruv.errors import MimeError
+from bipro_ruv.errors import MimeError, ReplyTooLargeError
 from bipro_ruv.transfer._files import MultiHasher
 
 __all__ = [
@@ -292,7 +292,13 @@ class _RootSink:
 
     def write(self, data: _Bytes) -> None:
         if len(self.data) + len(data) > self._limit:
-            raise MimeError(f"root part larger than {self._limit} bytes")
+            # Callers pass ReplyLimits.xml_bytes: the XML of a reply is what it bounds.
+            raise ReplyTooLargeError(
+                f"multipart root part larger than {self._limit} bytes (ReplyLimits.xml_bytes); "
+                "raise it with Client(limits=ReplyLimits(...)) if such replies are expected",
+                limit_name="ReplyLimits.xml_bytes",
+                limit=self._limit,
+            )
         self.data += data
 
 
