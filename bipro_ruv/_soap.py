@@ -49,7 +49,6 @@ from bipro_ruv.profiles import ServiceEndpoint, SoapActionStyle
 from bipro_ruv.transfer._mtom import MultipartReply, parse_multipart
 
 __all__ = [
-    "AUTH_REJECTED_CODES",
     "check_status",
     "SESSION_INVALID_CODES",
     "SecurityHeader",
@@ -70,8 +69,6 @@ T = TypeVar("T")
 
 #: Norm 320 ST_Meldung: the session (SecurityContextToken) is not valid (any more).
 SESSION_INVALID_CODES = frozenset({"00960", "00962"})
-#: Norm 320 ST_Meldung: credentials rejected, account locked, too many attempts, password expired.
-AUTH_REJECTED_CODES = frozenset({"00961", "00964", "00965", "00966"})
 WRONG_PASSWORD_CODES = frozenset({"00961"})
 ACCOUNT_LOCKED_CODES = frozenset({"00964", "00965"})
 PASSWORD_EXPIRED_CODES = frozenset({"00966"})
@@ -187,7 +184,7 @@ class SoapEndpoint:
         data = exchange.read(what=operation)
         content_type = exchange.headers.get("Content-Type", "")
         if "multipart/related" in content_type.lower():
-            data = _multipart_root(content_type, data)
+            data = _multipart_root(content_type, data, exchange.limits.xml_bytes)
         return read_envelope(data, http_status=exchange.status_code, reason=exchange.reason, what=operation)
 
     def exchange(
@@ -230,10 +227,11 @@ class SoapEndpoint:
         return delay
 
 
-def _multipart_root(content_type: str, data: bytes) -> bytes:
+def _multipart_root(content_type: str, data: bytes, max_root_bytes: int) -> bytes:
     """Root part of a small multipart reply held in memory (not getShipment)."""
     with tempfile.TemporaryDirectory(prefix="bipro-ruv-") as spool:
-        return multipart_root_xml(parse_multipart(content_type, [data], Path(spool)))
+        reply = parse_multipart(content_type, [data], Path(spool), max_root_bytes=max_root_bytes)
+        return multipart_root_xml(reply)
 
 
 def multipart_root_xml(reply: MultipartReply) -> bytes:
@@ -278,7 +276,7 @@ def envelope_payload(root: etree._Element, *, http_status: int = 200, what: str 
     """The Body payload of a parsed SOAP reply; raise for faults, NOK and error statuses."""
     if local_name(root) == "Fault":
         # Some servers (and test fixtures) send a bare Fault element.
-        raise parse_fault(root)
+        raise _with_status(parse_fault(root), http_status)
     if root.tag not in (f"{{{NS['soap']}}}Envelope", f"{{{NS['soap12']}}}Envelope"):
         raise ProtocolError(f"{what}: expected a SOAP Envelope, got <{local_name(root)}>")
     body = child(root, "Body")
@@ -288,7 +286,7 @@ def envelope_payload(root: etree._Element, *, http_status: int = 200, what: str 
     if payload is None:
         raise ProtocolError(f"{what}: empty SOAP Body")
     if local_name(payload) == "Fault":
-        raise parse_fault(payload)
+        raise _with_status(parse_fault(payload), http_status)
     if http_status >= 400:
         raise HttpStatusError(
             f"HTTP {http_status} with a SOAP body that is not a Fault", status_code=http_status
@@ -351,6 +349,11 @@ def error_for_status(status: Status, message: str, *, fault_code: str | None = N
     elif codes & SESSION_INVALID_CODES:
         cls = SessionExpiredError
     return cls(message, status=status, fault_code=fault_code)
+
+
+def _with_status(error: ServiceError, http_status: int) -> ServiceError:
+    error.http_status = http_status
+    return error
 
 
 def parse_fault(fault: etree._Element) -> ServiceError:

@@ -312,29 +312,34 @@ class _Watchdog:
                 if wait > 0:
                     self._cond.wait(wait)
                     continue
-                heapq.heappop(heap)[2].fire()
+                alarm = heapq.heappop(heap)[2]
+                try:
+                    alarm.fire()
+                except Exception:  # this thread guards every deadline: it must live on
+                    log.warning("could not end an exchange at its deadline", exc_info=True)
 
 
 _WATCHDOG = _Watchdog()
 _current = threading.local()
 
 
-class _GuardedHTTPConnection(HTTPConnection):
-    """Hands itself to the deadline of the exchange being sent in this thread."""
+class _Guarded:
+    """Mixin for urllib3 connections: hands itself to the deadline of the exchange being
+    sent in this thread, before the first byte of the request."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         alarm: _Alarm | None = getattr(_current, "alarm", None)
         if alarm is not None:
             alarm.attach(self)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        alarm: _Alarm | None = getattr(_current, "alarm", None)
-        if alarm is not None:
-            alarm.attach(self)
-        super().request(*args, **kwargs)
+class _GuardedHTTPConnection(_Guarded, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
 
 
 class _GuardedPool(HTTPConnectionPool):
@@ -643,7 +648,7 @@ class HttpTransport(Transport):
             exchange.response._content = exchange.read()
         return exchange.response
 
-    def send(self, address: str, message: bytes, headers: dict[str, str], *, stream: bool = True) -> Exchange:
+    def send(self, address: str, message: bytes, headers: dict[str, str]) -> Exchange:
         """POST ``message`` and return the reply once its headers are in; its body is read
         through the :class:`Exchange`. Redirects, 429/503 and 502/504 raise here."""
         proxies = self._proxies.get(address)

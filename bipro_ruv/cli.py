@@ -250,6 +250,19 @@ def report_tables(report: FetchReport) -> list[Table]:
             f"{doc.size:,}".replace(",", "."),
         )
     tables = [documents]
+    odd = [doc for doc in report.documents if doc.warnings]
+    if odd:
+        warned = Table(
+            title=f"Gespeichert trotz fehlerhafter Antwort ({len(odd)}): bitte prüfen", style="yellow"
+        )
+        for column in ("Datei", "Prüfsumme", "Hinweis"):
+            warned.add_column(column)
+        for doc in odd:
+            checked = {True: "geprüft", False: "falsch", None: "keine gesendet"}[doc.checksum_verified]
+            warned.add_row(
+                doc.path.relative_to(report.inbox).as_posix(), checked, _shown("; ".join(doc.warnings))
+            )
+        tables.append(warned)
     if report.failures:
         problems = Table(title=f"Nicht erledigt ({len(report.failures)})", style="red")
         for column in ("Lieferung", "Ergebnis", "Fehler"):

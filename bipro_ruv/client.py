@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from lxml import etree
@@ -55,6 +56,14 @@ __all__ = ["Client", "LoginInfo"]
 log = logging.getLogger("bipro_ruv.client")
 
 T = TypeVar("T")
+
+
+def _system(base_url: str | None) -> str | None:
+    """``host[:port]`` of a ``base_url`` (another system than the profile's), else None."""
+    if not base_url:
+        return None
+    parts = urlsplit(base_url)
+    return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
 
 
 class LoginInfo:
@@ -143,7 +152,7 @@ class Client:
             self._endpoint(ServiceKind.STS),
             send_bipro_version=self.profile.sts_sends_bipro_version,
             default_lifetime_s=self.profile.default_token_lifetime_s,
-            rejections=RejectionStore(state_dir, self.profile.key, username),
+            rejections=RejectionStore(state_dir, self.profile.key, username, _system(base_url)),
         )
         self._tokens = TokenManager(provider)
         self._closed = False

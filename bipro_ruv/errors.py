@@ -249,7 +249,11 @@ class AmbiguousDocumentError(ProtocolError):
 
 
 class ServiceError(BiproError):
-    """The BiPRO service answered with ``StatusID`` NOK or a SOAP Fault."""
+    """The BiPRO service answered with ``StatusID`` NOK or a SOAP Fault.
+
+    ``fault_code`` is the Fault's ``faultcode`` as sent; ``http_status`` the HTTP status
+    the reply came with (a Fault usually comes with 500, a refused login sometimes 401).
+    """
 
     def __init__(
         self,
@@ -259,9 +263,11 @@ class ServiceError(BiproError):
         prozess_id: str | None = None,
         meldungen: Sequence[Meldung] = (),
         fault_code: str | None = None,
+        http_status: int | None = None,
     ) -> None:
         super().__init__(message, status=status, prozess_id=prozess_id, meldungen=meldungen)
         self.fault_code = fault_code
+        self.http_status = http_status
 
 
 class SessionExpiredError(ServiceError):

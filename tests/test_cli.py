@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bipro_ruv.sandbox import Sandbox
+from bipro_ruv.sandbox import FaultKind, Sandbox
 from tests._cli import run, run_as, script
 
 
@@ -111,3 +111,11 @@ def test_the_proxy_environment_is_used_only_with_trust_env(sandbox: Sandbox) -> 
     assert used.returncode == 2
     assert "NetworkError" in used.stderr
     assert sandbox.stats.sts_requests == 1
+
+
+def test_fetch_lists_documents_kept_despite_a_faulty_reply(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment")
+    result = run_as(sandbox, "fetch", "--inbox", str(tmp_path), env={"COLUMNS": "250"})
+    assert result.returncode == 0, result.stderr
+    assert "Gespeichert trotz fehlerhafter Antwort (1)" in result.stdout
+    assert "closing delimiter" in result.stdout

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bipro_ruv import ProtocolError
 from bipro_ruv._soap import envelope_payload
 from bipro_ruv.errors import BiproError, MimeError
-from bipro_ruv.transfer._download import read_shipment_reply
+from bipro_ruv.transfer._download import multipart_payload, read_shipment_reply
 from bipro_ruv.transfer._inline import parse_inline_reply
+from bipro_ruv.transfer._mtom import parse_multipart
 
 FD_DIR = Path("/proc/self/fd")
 
@@ -62,7 +65,8 @@ def test_a_broken_inline_document_leaves_no_file_and_no_descriptor(
 def test_a_server_cannot_set_the_spool_mark_itself(tmp_path: Path, daten: str) -> None:
     def download() -> None:
         parsed = parse_inline_reply([reply(daten)], tmp_path, xml_limit=1 << 20)
-        read_shipment_reply(envelope_payload(parsed.root), parsed.attachments, tmp_path, expected_id="L-1")
+        payload = envelope_payload(parsed.root)
+        read_shipment_reply(payload, {}, tmp_path, inline=parsed.attachments, expected_id="L-1")
 
     with pytest.raises(ProtocolError, match="own attribute"):
         download()
@@ -82,7 +86,12 @@ def test_a_spool_mark_in_a_parsed_reply_that_names_nothing_is_a_protocol_error(t
     "body",
     [
         b"<r" + b"".join(b' xmlns:n%d="urn:n"' % i for i in range(5000)) + b"/>",
-        b"".join(b'<a xmlns:n%d="urn:n">' % i for i in range(2000)) + b"</a>" * 2000,
+        b"".join(
+            b'<a xmlns:n%d="urn:n" xmlns:m%d="urn:m" xmlns:o%d="urn:o" xmlns:p%d="urn:p" xmlns:q%d="urn:q">'
+            % ((i,) * 5)
+            for i in range(250)
+        )
+        + b"</a>" * 250,
         b"<r" + b"".join(b' a%d="v"' % i for i in range(5000)) + b"/>",
     ],
     ids=["namespaces-on-one-element", "namespaces-nested", "attributes"],
@@ -114,7 +123,7 @@ def lieferung_only(data: str) -> bytes:
 def test_an_element_named_daten_outside_a_datei_stays_data_of_the_lieferung(tmp_path: Path) -> None:
     parsed = parse_inline_reply([lieferung_only("<g:Daten>1234</g:Daten>")], tmp_path, xml_limit=1 << 20)
     shipment = read_shipment_reply(
-        envelope_payload(parsed.root), parsed.attachments, tmp_path, expected_id="L-1"
+        envelope_payload(parsed.root), {}, tmp_path, inline=parsed.attachments, expected_id="L-1"
     )
     (document,) = shipment.documents
     assert b"<g:Daten>1234</g:Daten>" in document.path.read_bytes()
@@ -128,3 +137,34 @@ def test_inline_base64_in_the_root_part_of_a_multipart_reply_is_spooled(tmp_path
     payload = envelope_payload(parse_xml(reply("<a:Daten>QUJD</a:Daten>")))
     (document,) = read_shipment_reply(payload, {}, tmp_path, expected_id="L-1").documents
     assert (document.original_name, document.path.read_bytes()) == ("a.pdf", b"ABC")
+
+
+def test_inline_documents_in_a_large_multipart_root_part_are_streamed_to_disk(tmp_path: Path) -> None:
+    # A 12 MiB document inline in an MTOM root part: beyond libxml2's 10 MB text node limit.
+    document = bytes(range(256)) * (12 * 4096) + b"x"
+    root = reply(f"<a:Daten>{base64.b64encode(document).decode()}</a:Daten>")
+    body = (
+        b"--B\r\nContent-Type: application/xop+xml; charset=utf-8\r\nContent-ID: <root>\r\n\r\n"
+        + root
+        + b"\r\n--B--\r\n"
+    )
+    content_type = 'multipart/related; type="application/xop+xml"; boundary=B; start="<root>"'
+    spooled = parse_multipart(content_type, [body], tmp_path)
+    payload, inline = multipart_payload(spooled, tmp_path, xml_limit=1 << 20)
+    (saved,) = read_shipment_reply(payload, {}, tmp_path, inline=inline, expected_id="L-1").documents
+    assert saved.path.read_bytes() == document
+
+
+def test_nesting_deeper_than_the_whole_body_parser_reads_is_refused(tmp_path: Path) -> None:
+    body = b"<a>" * 300 + b"</a>" * 300
+    with pytest.raises(ProtocolError, match="deeper than 256"):
+        parse_inline_reply([body], tmp_path, xml_limit=64 << 20)
+
+
+def test_more_inline_documents_than_multipart_parts_are_refused(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr("bipro_ruv.transfer._inline._MAX_DOCUMENTS", 3)
+    datei = "<a:Datei><a:Daten>QUJD</a:Daten></a:Datei>" * 4
+    body = reply("<a:Daten>QUJD</a:Daten></a:Datei>" + datei + "<a:Datei>")
+    with pytest.raises(ProtocolError, match="more than 3 inline documents"):
+        parse_inline_reply([body], tmp_path, xml_limit=64 << 20)
+    assert list(tmp_path.iterdir()) == []

@@ -5,17 +5,19 @@ a different password logs in successfully."""
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import os
 import re
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -42,7 +44,8 @@ REJECTED_ON = re.compile(r"rejected on (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
 
 
 def record_of(state_dir: Path, sb: Sandbox) -> RejectionStore:
-    return RejectionStore(state_dir, "ruv", sb.username)
+    """The record the clients of these tests use: the sandbox is a system of its own."""
+    return RejectionStore(state_dir, "ruv", sb.username, sb.base_url.split("://", 1)[1])
 
 
 def login(sb: Sandbox, password: str, state_dir: Path, **kwargs: Any) -> None:
@@ -487,3 +490,82 @@ def test_the_demo_keeps_the_sandbox_login_state_out_of_the_user_data_folder(isol
     result = run("demo")
     assert result.returncode == 0, result.stderr
     assert list(isolated_user_data.iterdir()) == []
+
+
+# -- refusals without a BiPRO code ----------------------------------------------------------------
+
+_WSSE_FAULT = (
+    '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"'
+    ' xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
+    "<s:Body><s:Fault><faultcode>{code}</faultcode><faultstring>{text}</faultstring></s:Fault>"
+    "</s:Body></s:Envelope>"
+)
+
+
+class _RefusingSts(http.server.BaseHTTPRequestHandler):
+    """An STS that refuses every login in WS-Security's words, not BiPRO's."""
+
+    reply: tuple[int, bytes] = (500, b"")
+    requests: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).requests.append(self.path)
+        status, body = self.reply
+        self.send_response(status)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (500, "wsse:FailedAuthentication"),
+        (500, "wsse:InvalidSecurityToken"),
+        (401, "s:Client"),
+        (403, "s:Server"),
+    ],
+)
+def test_a_refusal_in_ws_security_words_is_remembered_too(tmp_path: Path, status: int, code: str) -> None:
+    fault = _WSSE_FAULT.format(code=code, text="The security token could not be authenticated").encode()
+    handler = type("Sts", (_RefusingSts,), {"reply": (status, fault), "requests": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for _ in range(3):
+            with (
+                Client("rom4711", "Veraltetes-Passwort-3", base_url=url, state_dir=tmp_path) as client,
+                pytest.raises(AuthenticationError) as info,
+            ):
+                client.login()
+        assert isinstance(info.value, PasswordRejectedEarlierError)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(handler.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (("a-b", "c", None), ("a", "b-c", None)),  # the first "-" separates profile and user
+        (("ruv", "rom4711", None), ("ruv", "rom4711", "test.example:8443")),  # a test system
+        (("ruv", "rom4711", "test.example:8443"), ("ruv", "rom4711", "test.example:9443")),
+        (("ruv", "rom4711", None), ("kravag", "rom4711", None)),
+    ],
+)
+def test_different_accounts_never_share_a_record(
+    tmp_path: Path, one: tuple[str, str, str | None], other: tuple[str, str, str | None]
+) -> None:
+    assert RejectionStore(tmp_path, *one).path != RejectionStore(tmp_path, *other).path
+
+
+def test_spellings_of_one_account_share_a_record(tmp_path: Path) -> None:
+    assert RejectionStore(tmp_path, "RUV", "ROM4711").path == RejectionStore(tmp_path, "ruv", " rom4711").path

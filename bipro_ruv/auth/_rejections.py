@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import hashlib
 import hmac
 import json
@@ -36,7 +35,6 @@ import logging
 import os
 import re
 import secrets
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,10 +42,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import platformdirs
 
+from bipro_ruv._fs import FileLock, fsync_directory
 from bipro_ruv.errors import (
     AccountLockedError,
     AuthenticationError,
@@ -84,6 +83,8 @@ _SALT_BYTES = 16
 _HASH_BYTES = 32
 
 _SAFE_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+_SAFE_PROFILE = re.compile(r"[a-z0-9_]{1,64}")
+_SAFE_SYSTEM = re.compile(r"[a-z0-9.-]{1,200}(:[0-9]{1,5})?")
 
 
 def default_state_dir() -> Path:
@@ -235,64 +236,39 @@ def _scrypt(password: str, salt: bytes, kdf: tuple[int, int, int]) -> bytes:
     )
 
 
-def _file_stem(profile_key: str, username: str) -> str:
-    """``<profile>-<user id>``, readable when both are plain names, else hashed.
+def _file_stem(profile_key: str, username: str, system: str | None = None) -> str:
+    """``<profile>-<user id>`` (``@<host>`` for another system than the profile's own),
+    readable when all are plain names, else hashed.
 
-    The user id is case-folded: if the portal does not distinguish ``ROM4711`` from
-    ``rom4711``, two spellings must still share one record.
+    The profile name holds no ``-``, so the first one separates it from the user id and
+    no two accounts share a name. The user id is case-folded: if the portal does not
+    distinguish ``ROM4711`` from ``rom4711``, two spellings must still share one record.
     """
     profile = profile_key.casefold()
     user = username.strip().casefold()
-    if _SAFE_NAME.fullmatch(profile) and _SAFE_NAME.fullmatch(user):
-        return f"{profile}-{user}"
-    digest = hashlib.sha256(f"{profile}\0{user}".encode()).hexdigest()[:32]
+    where = "" if system is None else system.casefold()
+    if (
+        _SAFE_PROFILE.fullmatch(profile)
+        and _SAFE_NAME.fullmatch(user)
+        and (not where or _SAFE_SYSTEM.fullmatch(where))
+    ):
+        return f"{profile}-{user}" + (f"@{where.replace(':', '_')}" if where else "")
+    digest = hashlib.sha256(f"{profile}\0{user}\0{where}".encode()).hexdigest()[:32]
     return f"account-{digest}"
-
-
-class _AccountLock:
-    """An exclusive OS file lock, blocking; released by closing (also when the process dies)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: IO[bytes] | None = None
-
-    def __enter__(self) -> _AccountLock:
-        handle = self.path.open("a+b")
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                while True:  # LK_LOCK gives up after 10 s; a login may take longer
-                    try:
-                        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                        break
-                    except OSError as exc:
-                        if exc.errno not in (errno.EDEADLOCK, errno.EACCES):
-                            raise
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        except BaseException:
-            handle.close()
-            raise
-        self._handle = handle
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
 
 
 class RejectionStore:
     """The rejected passwords of one account (insurer profile + user id) in ``state_dir``."""
 
-    def __init__(self, state_dir: str | Path | None, profile_key: str, username: str) -> None:
+    def __init__(
+        self, state_dir: str | Path | None, profile_key: str, username: str, system: str | None = None
+    ) -> None:
+        """``system``: the STS host (``host[:port]``) when it is not the profile's own
+        (a test system, the sandbox): its rejections are kept apart from production's."""
         self.state_dir = Path(state_dir).expanduser() if state_dir is not None else default_state_dir()
         self.profile_key = profile_key
         self.username = username
-        stem = _file_stem(profile_key, username)
+        stem = _file_stem(profile_key, username, system)
         self.folder = self.state_dir / RECORD_DIR
         self.path = self.folder / f"{stem}.json"
         self.lock_path = self.folder / f"{stem}.lock"
@@ -307,7 +283,7 @@ class RejectionStore:
         """
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock = _AccountLock(self.lock_path)
+            lock = FileLock(self.lock_path, blocking=True)
             lock.__enter__()
         except OSError as exc:
             raise ConfigurationError(
@@ -380,22 +356,11 @@ class RejectionStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        _fsync_folder(self.folder)
+        fsync_directory(self.folder)
 
     def _delete(self) -> None:
         self.path.unlink(missing_ok=True)
-        _fsync_folder(self.folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename or unlink in ``folder`` durable (POSIX; Windows cannot open folders)."""
-    if sys.platform == "win32":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        fsync_directory(self.folder)
 
 
 class LoginAttempt:

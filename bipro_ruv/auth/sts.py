@@ -29,6 +29,7 @@ from bipro_ruv.errors import (
     HttpStatusError,
     PasswordRejectedEarlierError,
     ProtocolError,
+    ServiceError,
     SessionExpiredError,
     WrongPasswordError,
 )
@@ -105,6 +106,20 @@ def token_expiry(
     if not future:
         raise ProtocolError(f"STS issued a token that expired at {expires} (no time zone); check the clock")
     return min(min(future), default_s)
+
+
+#: WS-Security 1.0 fault codes (SOAP Message Security §12) that refuse the credentials.
+_WSSE_REFUSALS = frozenset({"FailedAuthentication", "InvalidSecurityToken"})
+
+
+def _login_refusal(error: ServiceError) -> str | None:
+    """Why ``error`` from the STS refuses the login, or None if it says nothing about it."""
+    if error.http_status in (401, 403):
+        return f"HTTP {error.http_status}"
+    code = (error.fault_code or "").rpartition(":")[2]
+    if code in _WSSE_REFUSALS:
+        return f"SOAP Fault {code}"
+    return None
 
 
 class UsernamePasswordLogin:
@@ -186,6 +201,20 @@ class UsernamePasswordLogin:
                 self.password.reject(wrong)
                 raise wrong from exc
             raise
+        except ServiceError as exc:
+            # A refusal in WS-Security's words (a Fault without BiPRO codes) or with HTTP
+            # 401/403 and a SOAP body is a refusal too: sending the password again would
+            # count towards the lockout all the same.
+            why = _login_refusal(exc)
+            if why is None:
+                raise
+            wrong = WrongPasswordError(
+                f"STS refused user {self.username} ({why}); the password will not be sent again",
+                status=exc.status,
+                fault_code=exc.fault_code,
+            )
+            self.password.reject(wrong)
+            raise wrong from exc
         identifier, created, expires = parse_rstr(payload)
         register_secret(identifier)
         lifetime = token_expiry(created, expires, now=sent_wall, default_s=self.default_lifetime_s)

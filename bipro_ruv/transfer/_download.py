@@ -35,16 +35,25 @@ from bipro_ruv.models import Status
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
 from bipro_ruv.transfer._files import safe_filename, verify_checksum
 from bipro_ruv.transfer._inline import SPOOLED_ATTRIBUTE, parse_inline_reply
-from bipro_ruv.transfer._mtom import SpooledPart, is_multipart, parse_multipart, resolve_cid
+from bipro_ruv.transfer._mtom import MultipartReply, SpooledPart, is_multipart, parse_multipart, resolve_cid
 from bipro_ruv.transfer._parse import parse_shipment
 from bipro_ruv.transfer.categories import category_label
 from bipro_ruv.transfer.journal import JournalDocument
 from bipro_ruv.transfer.models import Shipment
 
-__all__ = ["DownloadedShipment", "SpooledDocument", "download_shipment", "read_shipment_reply"]
+__all__ = [
+    "DownloadedShipment",
+    "SpooledDocument",
+    "download_shipment",
+    "multipart_payload",
+    "read_shipment_reply",
+]
 
 log = logging.getLogger("bipro_ruv.transfer")
 
+#: A multipart root part this small cannot hold a text node over libxml2's 10 MB limit:
+#: it is parsed whole. A larger one goes through the streaming parser of :mod:`._inline`.
+_SMALL_ROOT = 8 << 20
 #: Read size for getShipment bodies: large enough that a 200 MB document is few reads.
 _CHUNK = 1 << 18
 _XMIME_CONTENT_TYPE = f"{{{NS['xmime']}}}contentType"
@@ -113,6 +122,7 @@ def _datei_elements(transfer: etree._Element) -> Iterator[etree._Element]:
 def _spool_datei(
     datei: etree._Element,
     attachments: Mapping[str, SpooledPart],
+    inline: Mapping[str, SpooledPart],
     spool_dir: Path,
 ) -> tuple[Path, int, Mapping[str, str], str | None]:
     daten = child(datei, "Daten")
@@ -120,7 +130,7 @@ def _spool_datei(
     content_type = daten.get(_XMIME_CONTENT_TYPE)
     spooled = daten.get(SPOOLED_ATTRIBUTE)
     if spooled is not None:  # inline base64, decoded to a spool file while parsing
-        spooled_part = attachments.get(spooled)
+        spooled_part = inline.get(spooled)
         if spooled_part is None:  # the mark came from the server (an MTOM root part keeps it)
             raise ProtocolError(f"getShipment reply uses bipro-ruv's own attribute {SPOOLED_ATTRIBUTE}")
         return spooled_part.path, spooled_part.size, spooled_part.digests, content_type
@@ -134,16 +144,18 @@ def _spool_datei(
     if not daten.text or not daten.text.strip():
         raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
     # Inline base64 in the root part of a multipart reply (held in memory, bounded).
-    reply = parse_inline_reply([etree.tostring(datei, with_tail=False)], spool_dir, xml_limit=1 << 20)
-    inline = next(iter(reply.attachments.values()), None)
-    if inline is None:
+    xml = etree.tostring(datei, with_tail=False)
+    reply = parse_inline_reply([xml], spool_dir, xml_limit=max(4 * len(xml), 1 << 20))  # in memory already
+    decoded = next(iter(reply.attachments.values()), None)
+    if decoded is None:
         raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
-    return inline.path, inline.size, inline.digests, content_type
+    return decoded.path, decoded.size, decoded.digests, content_type
 
 
 def _documents(
     lieferung: etree._Element,
     attachments: Mapping[str, SpooledPart],
+    inline: Mapping[str, SpooledPart],
     spool_dir: Path,
     limits: ArchiveLimits,
 ) -> list[SpooledDocument]:
@@ -155,7 +167,7 @@ def _documents(
         vsnr = child_text(descendant(transfer, "Versicherungsscheinnummer"))
         vu_number = child_text(descendant(transfer, "VUNummer"))
         for datei in _datei_elements(transfer):
-            path, size, digests, content_type = _spool_datei(datei, attachments, spool_dir)
+            path, size, digests, content_type = _spool_datei(datei, attachments, inline, spool_dir)
             if path in used:
                 # Storing both would move one file twice: one document would be lost, or
                 # stored under two names. Which one the server meant, nobody can tell.
@@ -215,6 +227,28 @@ def _documents(
     return documents
 
 
+def _pieces(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
+    view = memoryview(data)
+    for start in range(0, len(data), size):
+        yield bytes(view[start : start + size])
+
+
+def multipart_payload(
+    reply: MultipartReply, spool_dir: Path, *, http_status: int = 200, reason: str = "", xml_limit: int
+) -> tuple[etree._Element, Mapping[str, SpooledPart]]:
+    """The Body payload of an MTOM reply's root part, and the inline documents it held.
+
+    A root part this small is parsed whole; a larger one may hold inline documents
+    beyond libxml2's 10 MB text limit, so it goes through :mod:`._inline` like an
+    inline reply, and its documents are decoded to ``spool_dir``.
+    """
+    root = multipart_root_xml(reply)
+    if len(root) < _SMALL_ROOT:
+        return read_envelope(root, http_status=http_status, reason=reason, what="getShipment"), {}
+    parsed = parse_inline_reply(_pieces(root), spool_dir, xml_limit=xml_limit)
+    return envelope_payload(parsed.root, http_status=http_status, what="getShipment"), parsed.attachments
+
+
 def download_shipment(
     endpoint: SoapEndpoint,
     security: SecurityHeader,
@@ -243,6 +277,7 @@ def download_shipment(
                 yield chunk
 
         attachments: Mapping[str, SpooledPart] = {}
+        inline: Mapping[str, SpooledPart] = {}
         if exchange.status_code >= 400 and not is_multipart(content_type):
             data = exchange.read(what=operation)  # an error reply: small, or the limit says so
             payload = read_envelope(
@@ -257,17 +292,20 @@ def download_shipment(
                 body_complete=lambda: exchange.complete,
             )
             attachments = reply.attachments
-            payload = read_envelope(
-                multipart_root_xml(reply),
+            payload, inline = multipart_payload(
+                reply,
+                spool_dir,
                 http_status=exchange.status_code,
                 reason=exchange.reason,
-                what=operation,
+                xml_limit=exchange.limits.xml_bytes,
             )
         else:
-            inline = parse_inline_reply(chunks(), spool_dir, xml_limit=exchange.limits.xml_bytes)
-            attachments = inline.attachments
-            payload = envelope_payload(inline.root, http_status=exchange.status_code, what=operation)
-        return read_shipment_reply(payload, attachments, spool_dir, limits=limits, expected_id=expected)
+            parsed = parse_inline_reply(chunks(), spool_dir, xml_limit=exchange.limits.xml_bytes)
+            inline = parsed.attachments
+            payload = envelope_payload(parsed.root, http_status=exchange.status_code, what=operation)
+        return read_shipment_reply(
+            payload, attachments, spool_dir, inline=inline, limits=limits, expected_id=expected
+        )
 
     return endpoint.exchange("getShipment", message, consume, idempotent=True)
 
@@ -277,10 +315,14 @@ def read_shipment_reply(
     attachments: Mapping[str, SpooledPart],
     spool_dir: Path,
     *,
+    inline: Mapping[str, SpooledPart] | None = None,
     limits: ArchiveLimits = DEFAULT_LIMITS,
     expected_id: str | None = None,
 ) -> DownloadedShipment:
     """Pure part of getShipment: the ``getShipmentResponse`` payload to spooled documents.
+
+    ``attachments`` are the MTOM parts by Content-ID, ``inline`` the inline documents
+    :mod:`._inline` spooled while parsing (kept apart: a server names the former).
 
     ``expected_id`` is the ID asked for: a reply for another Lieferung is refused
     (:class:`WrongShipmentError`), so it is neither stored under that ID nor acknowledged.
@@ -298,7 +340,7 @@ def read_shipment_reply(
             f"getShipment for shipment {expected_id} answered with shipment {shipment.id}; "
             "nothing of it is stored or acknowledged"
         )
-    documents = _documents(lieferung, attachments, spool_dir, limits)
+    documents = _documents(lieferung, attachments, inline or {}, spool_dir, limits)
     if not documents:
         # A shipment of pure data (a GeVo without Datei): keep the Lieferung itself,
         # so that acknowledging it loses nothing.

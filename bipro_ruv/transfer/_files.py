@@ -36,6 +36,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from bipro_ruv._fs import fsync_directory
 from bipro_ruv.errors import ChecksumMismatchError, DocumentError
 
 __all__ = [
@@ -207,21 +208,6 @@ def ensure_inside(root: Path, candidate: Path) -> Path:
     if resolved == resolved_root or not resolved.is_relative_to(resolved_root):
         raise DocumentError(f"refusing to write {candidate}: it resolves outside {root}")
     return resolved
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (POSIX); Windows cannot open directories."""
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        # Some network file systems refuse fsync on a directory; nothing more can be done there.
-        if exc.errno != errno.EINVAL:
-            raise
-    finally:
-        os.close(fd)
 
 
 class DirectorySync:

@@ -37,6 +37,10 @@ _HTML_STARTS = (b"<!doctype html", b"<html")
 # deadline interrupts). BiPRO messages have a few dozen of either.
 _MAX_ATTRIBUTES = 1000
 _MAX_NAMESPACES = 1000
+#: As deep as :func:`bipro_ruv._xml.parse_xml` reads (libxml2 without huge_tree); a reply is ~12 deep.
+_MAX_DEPTH = 256
+#: Inline documents in one reply, as many as MTOM parts (``parse_multipart``'s max_parts).
+_MAX_DOCUMENTS = 10_000
 
 
 class InlineReply:
@@ -45,10 +49,6 @@ class InlineReply:
     def __init__(self, root: etree._Element, attachments: dict[str, SpooledPart]) -> None:
         self.root = root
         self.attachments = attachments
-
-    def delete_spool_files(self) -> None:
-        for part in self.attachments.values():
-            part.path.unlink(missing_ok=True)
 
 
 class _Target:
@@ -112,6 +112,10 @@ class _Target:
             # (in a GeVo's data, say) is data of the Lieferung and stays in the tree.
             is_document = name == "Daten" and bool(self._open) and self._open[-1] == "Datei"
             self._open.append(name)
+            if len(self._open) > _MAX_DEPTH:
+                raise ProtocolError(f"getShipment reply nests elements deeper than {_MAX_DEPTH}")
+            if is_document and len(self.attachments) >= _MAX_DOCUMENTS:
+                raise ProtocolError(f"getShipment reply holds more than {_MAX_DOCUMENTS} inline documents")
             if is_document:
                 self._begin_daten()
             return element

@@ -26,8 +26,9 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
+from bipro_ruv._fs import FileLock
 from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, DocumentError, ServiceError
 from bipro_ruv.transfer._download import DownloadedShipment
 from bipro_ruv.transfer._files import (
@@ -173,36 +174,20 @@ class TransferApi(Protocol):
     def acknowledge_shipment(self, shipment_id: str) -> object: ...
 
 
-class _InboxLock:
+class _InboxLock(FileLock):
     """One fetch per inbox at a time, across processes (an OS file lock, released on crash)."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._handle: IO[bytes] | None = None
+        super().__init__(path, blocking=False)
 
     def __enter__(self) -> _InboxLock:
-        handle = self.path.open("a+b")
         try:
-            if os.name == "nt":
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            handle.close()
+            super().__enter__()
+        except BlockingIOError as exc:
             raise ConfigurationError(
                 f"another fetch is already running on {self.path.parent.parent}"
             ) from exc
-        self._handle = handle
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing releases the lock
-            self._handle = None
 
 
 class Fetcher:
