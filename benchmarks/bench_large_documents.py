@@ -82,7 +82,7 @@ CONTENDERS = ("bipro_ruv", "raw")
 
 def expected_document(size: int) -> tuple[int, str]:
     """(size, SHA-256) of the sandbox's large document of ``size`` bytes."""
-    from bipro_ruv.sandbox.mailbox import large_document_shipment
+    from bipro_ruv.sandbox.content.mailbox import large_document_shipment
 
     document = large_document_shipment(size, shipment_id=LARGE_SHIPMENT_ID).documents[0]
     return document.size, document.sha256

@@ -127,7 +127,7 @@ def run_child(options: argparse.Namespace) -> None:
 
 def expected_document(size: int) -> dict[str, Any]:
     """SHA-256 of the sandbox's document, and of it without its last byte (zeep's known defect)."""
-    from bipro_ruv.sandbox.mailbox import large_document_shipment
+    from bipro_ruv.sandbox.content.mailbox import large_document_shipment
 
     document = large_document_shipment(size, shipment_id=SHIPMENT_ID).documents[0]
     digest = hashlib.sha256()

@@ -7,9 +7,10 @@ sandbox is :class:`bipro_ruv.sandbox.Sandbox`.
 
 import logging
 
-from bipro_ruv._logging import install_redaction as _install_redaction
-from bipro_ruv._transport import ReplyLimits, RetryPolicy, Timeouts
+from bipro_ruv._redact import install_redaction as _install_redaction
 from bipro_ruv._version import __version__
+from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle
+from bipro_ruv._wire.policy import ReplyLimits, RetryPolicy, Timeouts
 from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
 from bipro_ruv.auth import Password
 from bipro_ruv.client import Client, LoginInfo
@@ -22,9 +23,12 @@ from bipro_ruv.errors import (
     BiproError,
     ChecksumMismatchError,
     ConfigurationError,
+    DataPackageError,
     DocumentError,
     HttpStatusError,
     InsecureTransportError,
+    InvalidVsnr,
+    JournalError,
     MalformedXmlError,
     MimeError,
     NetworkError,
@@ -38,6 +42,7 @@ from bipro_ruv.errors import (
     RetryableHttpError,
     ServiceError,
     SessionExpiredError,
+    StorageError,
     TransportError,
     UnsafeArchiveError,
     UnsafeXmlError,
@@ -47,7 +52,6 @@ from bipro_ruv.errors import (
 from bipro_ruv.extranet import DeepLinkSource, Link, PartnerQuery, ResolvedDeepLink
 from bipro_ruv.migration import (
     CondorMigration,
-    DataPackageError,
     MigrationList,
     MigrationRowError,
     VsnrMatch,
@@ -56,7 +60,7 @@ from bipro_ruv.migration import (
     read_migration_list,
 )
 from bipro_ruv.models import Meldung, MeldungArt, Status
-from bipro_ruv.profiles import PROFILES, InsurerProfile, ServiceEndpoint, SoapActionStyle, get_profile
+from bipro_ruv.profiles import PROFILES, InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
 from bipro_ruv.transfer.models import (
     Document,
@@ -67,7 +71,7 @@ from bipro_ruv.transfer.models import (
     Shipment,
     ShipmentResult,
 )
-from bipro_ruv.vsnr import InvalidVsnr, Vsnr, VsnrKind
+from bipro_ruv.vsnr import Vsnr, VsnrKind
 
 __all__ = [
     "ARBEITSGEBIETE",
@@ -96,6 +100,7 @@ __all__ = [
     "InsecureTransportError",
     "InsurerProfile",
     "InvalidVsnr",
+    "JournalError",
     "Link",
     "LoginInfo",
     "MalformedXmlError",
@@ -129,6 +134,7 @@ __all__ = [
     "ShipmentResult",
     "SoapActionStyle",
     "Status",
+    "StorageError",
     "Timeouts",
     "TransportError",
     "UnsafeArchiveError",

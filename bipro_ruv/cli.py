@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bipro_ruv._logging import redact
+from bipro_ruv._redact import redact
 from bipro_ruv._version import __version__
 from bipro_ruv.auth._rejections import RejectionReason
 from bipro_ruv.client import Client
@@ -142,7 +142,8 @@ def _errors() -> Iterator[None]:
         )
         sys.exit(3)
     except BiproError as exc:
-        err_console.print(f"[bold red]{type(exc).__name__}:[/] {_shown(str(exc))}")
+        # One unwrapped line: a path in the message (StorageError) is never cut in two.
+        err_console.print(f"[bold red]{type(exc).__name__}:[/] {_shown(str(exc))}", soft_wrap=True)
         sys.exit(2)
 
 
@@ -283,8 +284,9 @@ def _summary(report: FetchReport) -> str:
 @click.option(
     "--inbox",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the documents (created if missing); holds the journal.",
+    # Checked by the library, not by click: its StorageError says what is wrong in one line.
+    type=click.Path(path_type=Path),
+    help="Folder for the documents (created if missing, its parent must exist); holds the journal.",
 )
 @click.option("--no-ack", is_flag=True, help="Dry run: store, but do not acknowledge.")
 @click.option("--category", "categories", multiple=True, help="GeVo prefix (3, 6 or 9 digits); repeatable.")

@@ -22,9 +22,12 @@ import requests
 from lxml import etree
 from pydantic import SecretStr
 
-from bipro_ruv._logging import install_redaction
-from bipro_ruv._soap import ServiceKind, SoapEndpoint, check_status
-from bipro_ruv._transport import HttpTransport, ReplyLimits, RetryPolicy, Timeouts
+from bipro_ruv._redact import install_redaction
+from bipro_ruv._wire.endpoints import ServiceKind
+from bipro_ruv._wire.fs import make_folder, resolve_folder, storage_error
+from bipro_ruv._wire.policy import ReplyLimits, RetryPolicy, Timeouts
+from bipro_ruv._wire.soap import SoapEndpoint, check_status
+from bipro_ruv._wire.transport import HttpTransport
 from bipro_ruv.auth import Password, SecurityToken, TokenManager, TokenProvider, UsernamePasswordLogin
 from bipro_ruv.auth._rejections import RejectionStore
 from bipro_ruv.deeplink import PortalLinks
@@ -270,18 +273,24 @@ class Client:
         Attachments are streamed to disk (constant memory), checked against their
         ``Pruefsumme``, ZIPs unpacked with limits, and stored under safe, unique names.
         It does *not* acknowledge; see :meth:`fetch_open_documents` for the safe loop.
+        ``directory`` is created if it is missing (its parent folder is not); a folder
+        that cannot be written into raises :class:`~bipro_ruv.errors.StorageError`.
         """
-        target = Path(directory).resolve()
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=target, prefix=".bipro-spool-") as spool:
-            downloaded = self.download_to_spool(shipment_id, Path(spool))
-            documents = []
-            taken: list[str] = []
-            for doc in downloaded.documents:
-                final = move_unique(doc.path, target, doc.safe_name(), taken)
-                taken.append(final.name)
-                row = doc.journal_row(self.profile.key, shipment_id, final.name, self.vu_number)
-                documents.append(row.to_document(target))
+        target = resolve_folder(Path(directory), "the target folder")
+        make_folder(target, "the target folder")
+        try:
+            with tempfile.TemporaryDirectory(dir=target, prefix=".bipro-spool-") as spool:
+                downloaded = self.download_to_spool(shipment_id, Path(spool))
+                documents = []
+                taken: list[str] = []
+                for doc in downloaded.documents:
+                    final = move_unique(doc.path, target, doc.safe_name(), taken)
+                    taken.append(final.name)
+                    row = doc.journal_row(self.profile.key, shipment_id, final.name, self.vu_number)
+                    documents.append(row.to_document(target))
+        except OSError as exc:
+            # The network's OSErrors are TransportErrors by now: this is the disk.
+            raise storage_error(exc, target, f"store shipment {shipment_id!r} in") from exc
         return downloaded.shipment, documents
 
     def acknowledge_shipment(self, shipment_id: str) -> Status:

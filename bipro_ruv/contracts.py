@@ -24,6 +24,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
+from bipro_ruv._wire.fs import first_non_folder, resolve_folder, storage_error
+from bipro_ruv.errors import JournalError, StorageError
 from bipro_ruv.migration import CondorMigration, VsnrMatch, VsnrTranslator
 from bipro_ruv.transfer.fetch import journal_path
 from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentState
@@ -94,12 +96,25 @@ class ContractIndex:
         """The documents of every stored shipment recorded in ``inbox``'s fetch journal.
 
         Shipments still being downloaded or stored are left out: their files may not be in
-        place yet. Raises :class:`FileNotFoundError` when ``inbox`` has no journal.
+        place yet. Raises :class:`~bipro_ruv.errors.StorageError` when ``inbox`` is no
+        folder, and :class:`~bipro_ruv.errors.JournalError` when it has no journal or the
+        journal cannot be read.
         """
-        folder = Path(inbox).resolve()
+        folder = resolve_folder(Path(inbox), "the inbox")
         path = journal_path(folder)
-        if not path.is_file():
-            raise FileNotFoundError(f"no fetch journal at {path}; fetch into {folder} first")
+        try:
+            present = path.exists()  # anything else in its place: Journal says what is wrong
+        except OSError as exc:
+            raise storage_error(exc, path, "look for the journal") from exc
+        if not present:
+            blocker = first_non_folder(folder)
+            if blocker == folder:
+                raise StorageError(f"the inbox {folder} is a file, not a folder", path=folder)
+            if blocker is not None:
+                raise StorageError(
+                    f"there is no inbox {folder}: {blocker} is a file, not a folder", path=blocker
+                )
+            raise JournalError(f"there is no fetch journal at {path}; fetch into {folder} first", path=path)
         index = cls(migrations)
         with Journal(path) as journal:
             durable = {

@@ -2,8 +2,8 @@
 
 Every exception the library raises on purpose derives from :class:`BiproError`, so
 ``except BiproError`` is the one net a caller needs. Lower-layer errors (requests,
-lxml, zeep, zipfile) are mapped onto this tree in one place per layer and chained
-with ``raise ... from exc`` so the cause stays visible::
+lxml, zeep, zipfile, the file system, sqlite3) are mapped onto this tree in one place
+per layer and chained with ``raise ... from exc`` so the cause stays visible::
 
     BiproError
     +-- ConfigurationError            our caller's fault: bad profile, settings, URL
@@ -30,30 +30,44 @@ with ``raise ... from exc`` so the cause stays visible::
     |       +-- PasswordExpiredError      00966
     |       +-- PasswordRejectedEarlierError  refused locally: rejected by an earlier run
     +-- DocumentError                 a delivered document cannot be stored safely
-        +-- ChecksumMismatchError     Pruefsumme does not match the bytes
-        +-- UnsafeArchiveError        zip bomb, nested archive, too many members
+    |   +-- ChecksumMismatchError     Pruefsumme does not match the bytes
+    |   +-- UnsafeArchiveError        zip bomb, nested archive, too many members
+    +-- StorageError                  our side's folder or file: inbox, target folder, a local file
+    |   +-- JournalError              the fetch journal (SQLite) cannot be opened, read or written
+    +-- DataPackageError              a data package (portal list, CSV) cannot be read at all
+    +-- InvalidVsnr                   not an R+V Versicherungsscheinnummer (also a ValueError)
 
-:class:`bipro_ruv.vsnr.InvalidVsnr` is also a :class:`ValueError`.
+:class:`InvalidVsnr` is also a :class:`ValueError`, so code that validates input with
+``except ValueError`` keeps working.
+
+:class:`StorageError` carries the ``path`` it is about, and its message says in one
+sentence what is wrong with it ("the inbox /srv/x is a file, not a folder"); the
+``OSError`` or ``sqlite3.Error`` behind it is chained as ``__cause__``.
 
 Every :class:`BiproError` carries ``prozess_id`` and ``meldungen`` when the server sent
 them (BiPRO Norm 250: ``nachrichten:Status``), so a support ticket can quote them.
 
 Texts a server sent can quote what the request carried (a careless server echoes the
 token or password). So :class:`BiproError` masks registered secrets and secret XML
-elements (:func:`bipro_ruv._logging.redact`) in its message, its Meldungen and its
+elements (:func:`bipro_ruv._redact.redact`) in its message, its Meldungen and its
 ``str()``: what an exception shows, the CLI prints and the journal stores is masked.
+
+Every exception of the tree pickles with its attributes (process pools, task queues):
+:meth:`BiproError.__reduce__` rebuilds it from ``args`` and ``__dict__`` without calling
+``__init__``, so keyword-only constructors are no obstacle and nothing is masked twice.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
-from bipro_ruv._logging import redact
+from bipro_ruv._redact import redact
 
 if TYPE_CHECKING:
     from datetime import datetime
-    from pathlib import Path
 
     from bipro_ruv.models import Meldung, Status
 
@@ -64,9 +78,12 @@ __all__ = [
     "BiproError",
     "ChecksumMismatchError",
     "ConfigurationError",
+    "DataPackageError",
     "DocumentError",
     "HttpStatusError",
     "InsecureTransportError",
+    "InvalidVsnr",
+    "JournalError",
     "MalformedXmlError",
     "MimeError",
     "NetworkError",
@@ -80,6 +97,7 @@ __all__ = [
     "RetryableHttpError",
     "ServiceError",
     "SessionExpiredError",
+    "StorageError",
     "TransportError",
     "UnsafeArchiveError",
     "UnsafeXmlError",
@@ -88,12 +106,21 @@ __all__ = [
 ]
 
 
+class _ServerContext(TypedDict, total=False):
+    """What a server said about a failed call; every exception of the tree takes it."""
+
+    status: Status | None
+    prozess_id: str | None
+    meldungen: Sequence[Meldung]
+
+
 class BiproError(Exception):
     """Root of every error raised by bipro-ruv.
 
     ``status`` is the parsed BiPRO ``Status`` when the server sent one; ``prozess_id``
     and ``meldungen`` are taken from it (or given directly). ``message``, the Meldungen
     (in ``meldungen`` and ``status``) and ``str()`` have every known secret masked.
+    Subclasses with attributes of their own accept the same three keywords.
     """
 
     def __init__(
@@ -114,6 +141,16 @@ class BiproError(Exception):
             self.status.meldungen if self.status else ()
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as class, ``args`` and attributes; unpickling calls no ``__init__``.
+
+        The default (``cls(*args)``) fails for keyword-only arguments and would run the
+        masking again. :func:`_unpickle` makes the bare instance (``args`` set, as
+        ``BaseException.__new__`` does), then pickle restores ``__dict__`` as it was:
+        already masked. Notes added with ``add_note`` live in ``__dict__`` and travel along.
+        """
+        return (_unpickle, (type(self), self.args), dict(self.__dict__))
+
     def __str__(self) -> str:
         parts = [self.message]
         codes = ", ".join(f"{m.meldung_id or '?'} {m.text or ''}".strip() for m in self.meldungen)
@@ -124,6 +161,11 @@ class BiproError(Exception):
         # Masked again as a whole: attributes may have been replaced since __init__, and a
         # secret registered later is masked too.
         return redact(" ".join(parts))
+
+
+def _unpickle(cls: type[BiproError], args: tuple[object, ...]) -> BiproError:
+    """The instance :meth:`BiproError.__reduce__` describes, before its attributes are restored."""
+    return cls.__new__(cls, *args)
 
 
 def _masked_meldung(meldung: Meldung) -> Meldung:
@@ -178,8 +220,8 @@ class NetworkError(TransportError):
     connection was never established), so repeating it is always safe.
     """
 
-    def __init__(self, message: str, *, request_sent: bool = True) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, request_sent: bool = True, **context: Unpack[_ServerContext]) -> None:
+        super().__init__(message, **context)
         self.request_sent = request_sent
 
 
@@ -187,8 +229,10 @@ class RedirectRefusedError(TransportError):
     """The server answered with a redirect (3xx). bipro-ruv never follows one: the request
     carries the password or token, and the target could be any host, even plain http."""
 
-    def __init__(self, message: str, *, status_code: int, target_host: str | None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, status_code: int, target_host: str | None, **context: Unpack[_ServerContext]
+    ) -> None:
+        super().__init__(message, **context)
         self.status_code = status_code
         self.target_host = target_host
 
@@ -199,8 +243,10 @@ class HttpStatusError(TransportError):
     ``body_excerpt`` (the start of the body, for a support ticket) has secrets masked.
     """
 
-    def __init__(self, message: str, *, status_code: int, body_excerpt: str = "") -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, status_code: int, body_excerpt: str = "", **context: Unpack[_ServerContext]
+    ) -> None:
+        super().__init__(message, **context)
         self.status_code = status_code
         self.body_excerpt = redact(body_excerpt)
 
@@ -209,9 +255,15 @@ class RetryableHttpError(HttpStatusError):
     """429 Too Many Requests or 503 Service Unavailable; ``retry_after`` in seconds if sent."""
 
     def __init__(
-        self, message: str, *, status_code: int, retry_after: float | None, body_excerpt: str = ""
+        self,
+        message: str,
+        *,
+        status_code: int,
+        retry_after: float | None,
+        body_excerpt: str = "",
+        **context: Unpack[_ServerContext],
     ) -> None:
-        super().__init__(message, status_code=status_code, body_excerpt=body_excerpt)
+        super().__init__(message, status_code=status_code, body_excerpt=body_excerpt, **context)
         self.retry_after = retry_after
 
 
@@ -234,8 +286,10 @@ class MimeError(ProtocolError):
 class ReplyTooLargeError(ProtocolError):
     """A reply (or part of one) exceeds a size limit; ``limit_name`` says which setting to raise."""
 
-    def __init__(self, message: str, *, limit_name: str, limit: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, limit_name: str, limit: int, **context: Unpack[_ServerContext]
+    ) -> None:
+        super().__init__(message, **context)
         self.limit_name = limit_name
         self.limit = limit
 
@@ -320,8 +374,9 @@ class PasswordRejectedEarlierError(AuthenticationError):
         reason: str,
         code: str | None = None,
         record_path: Path | None = None,
+        **context: Unpack[_ServerContext],
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, **context)
         #: When the STS rejected the password (UTC).
         self.rejected_at = rejected_at
         #: Why: ``wrong_password``, ``account_locked``, ``password_expired``, ``not_authenticated``.
@@ -330,3 +385,42 @@ class PasswordRejectedEarlierError(AuthenticationError):
         self.code = code
         #: The file that records the rejection (delete it only if you know the password is right).
         self.record_path = record_path
+
+
+class StorageError(BiproError):
+    """A folder or file on our side cannot be used: the inbox, a target folder, a local file.
+
+    ``path`` is the folder or file concerned; the message says in one sentence what is
+    wrong with it, and the ``OSError`` behind it is the ``__cause__``.
+    """
+
+    def __init__(
+        self, message: str, *, path: str | os.PathLike[str], **context: Unpack[_ServerContext]
+    ) -> None:
+        super().__init__(message, **context)
+        self.path = Path(path)
+
+
+class JournalError(StorageError):
+    """The fetch journal (``<inbox>/.bipro-ruv/journal.sqlite3``) cannot be opened, read or
+    written: not an SQLite database, written by a newer bipro-ruv, locked, read-only, full."""
+
+
+class DataPackageError(BiproError):
+    """A downloaded data package (portal list, CSV) cannot be read at all."""
+
+
+_VSNR_EXCERPT = 40
+
+
+class InvalidVsnr(ValueError, BiproError):
+    """A string that is not an R+V Versicherungsscheinnummer; ``reason`` says why.
+
+    Also a :class:`ValueError`, the error Python code expects from a failed parse.
+    """
+
+    def __init__(self, value: str, reason: str, **context: Unpack[_ServerContext]) -> None:
+        shown = value if len(value) <= _VSNR_EXCERPT else value[:_VSNR_EXCERPT] + "..."
+        BiproError.__init__(self, f"{shown!r} is not a valid VSNR: {reason}", **context)
+        self.value = value
+        self.reason = reason

@@ -11,7 +11,7 @@ the version as an attribute::
                                          Links/Link*{URL, ZielID, Beschreibung}}
 
 The StatusID is numeric (release 1): ``00000`` is success (:attr:`Status.ok`); anything
-else raises through :func:`bipro_ruv._soap.error_for_status`.
+else raises through :func:`bipro_ruv._wire.soap.error_for_status`.
 
 How a URL carries the broker's session (one-time token, signed parameters) is the
 insurer's secret, so a URL from ``getLinks`` is treated as a credential: it is never
@@ -33,8 +33,8 @@ from urllib.parse import urlsplit, urlunsplit
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bipro_ruv._soap import check_status
-from bipro_ruv._xml import child, child_text, children
+from bipro_ruv._wire.soap import check_status
+from bipro_ruv._wire.xml import child, child_text, children
 from bipro_ruv.deeplink import DeepLink
 from bipro_ruv.errors import ProtocolError
 from bipro_ruv.models import Status

@@ -42,7 +42,8 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bipro_ruv.errors import BiproError
+from bipro_ruv._wire.fs import storage_error
+from bipro_ruv.errors import DataPackageError
 from bipro_ruv.vsnr import InvalidVsnr, Vsnr, VsnrKind
 
 __all__ = [
@@ -84,10 +85,6 @@ _GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}|[0-9]{2})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
-class DataPackageError(BiproError):
-    """A downloaded data package (portal list, CSV) cannot be read at all."""
-
-
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -125,8 +122,16 @@ class MigrationList(_Frozen):
 
 
 def read_migration_list(path: str | os.PathLike[str]) -> MigrationList:
-    """Read and parse a Condormigration-Vertragsliste file."""
-    return parse_migration_list(Path(path).read_bytes())
+    """Read and parse a Condormigration-Vertragsliste file.
+
+    A file that cannot be read raises :class:`~bipro_ruv.errors.StorageError`, one
+    without a recognisable header :class:`~bipro_ruv.errors.DataPackageError`.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise storage_error(exc, Path(path), "read the migration list") from exc
+    return parse_migration_list(data)
 
 
 def parse_migration_list(data: bytes) -> MigrationList:

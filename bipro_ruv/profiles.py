@@ -12,12 +12,11 @@ marked ``verified=False`` until a live connection confirms them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
 from types import MappingProxyType
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, PortalLinks
 from bipro_ruv.errors import ConfigurationError
 
@@ -28,40 +27,6 @@ __all__ = [
     "SoapActionStyle",
     "get_profile",
 ]
-
-_VERSION_PATTERN = r"^\d{1,3}(\.\d{1,3}){3,4}$"
-
-
-class SoapActionStyle(str, Enum):
-    """How the HTTP ``SOAPAction`` header is filled.
-
-    BiPRO WSDLs use ``urn:<operation>``; some providers only accept an empty value.
-    """
-
-    URN = "urn"
-    EMPTY = "empty"
-
-    def header_value(self, operation: str) -> str:
-        return f'"urn:{operation}"' if self is SoapActionStyle.URN else '""'
-
-
-class ServiceEndpoint(BaseModel):
-    """One BiPRO service of an insurer."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    url: str = Field(..., description="Endpoint URL (https)")
-    bipro_version: str = Field(..., pattern=_VERSION_PATTERN, description="BiPROVersion (ST_Version)")
-
-    def rebased(self, base_url: str) -> ServiceEndpoint:
-        """The same service path on another host (sandbox, test system)."""
-        base = urlsplit(base_url)
-        if not base.scheme or not base.netloc:
-            raise ConfigurationError(f"base_url must be an absolute URL, got {base_url!r}")
-        own = urlsplit(self.url)
-        path = base.path.rstrip("/") + own.path
-        return self.model_copy(update={"url": urlunsplit((base.scheme, base.netloc, path, own.query, ""))})
-
 
 class InsurerProfile(BaseModel):
     """Declarative description of one insurer's BiPRO services."""

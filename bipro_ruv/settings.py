@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from bipro_ruv._transport import Timeouts
+from bipro_ruv._wire.policy import Timeouts
 from bipro_ruv.errors import ConfigurationError
 
 __all__ = ["Settings"]

@@ -57,7 +57,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from bipro_ruv.arbeitsgebiete import get_arbeitsgebiet
-from bipro_ruv.errors import BiproError
+from bipro_ruv.errors import InvalidVsnr
 
 __all__ = ["InvalidVsnr", "Vsnr", "VsnrKind"]
 
@@ -70,18 +70,7 @@ _GDV_FIELD_WIDTH = 17
 _LEGACY_SHAPE = (2, 6)
 _BRANCH, _LINE, _NUMBER = 3, 2, 9
 _FORMS = (_BRANCH + _LINE + _NUMBER, _LINE + _NUMBER, _NUMBER)
-_EXCERPT = 40
 _MAX_LENGTH = 40
-
-
-class InvalidVsnr(ValueError, BiproError):
-    """A string that is not an R+V Versicherungsscheinnummer; ``reason`` says why."""
-
-    def __init__(self, value: str, reason: str) -> None:
-        shown = value if len(value) <= _EXCERPT else value[:_EXCERPT] + "..."
-        BiproError.__init__(self, f"{shown!r} is not a valid VSNR: {reason}")
-        self.value = value
-        self.reason = reason
 
 
 class VsnrKind(str, Enum):

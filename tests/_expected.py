@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from bipro_ruv.sandbox import Sandbox
-from bipro_ruv.sandbox.mailbox import DEFECTS_THAT_FAIL, SeedDocument, SeedShipment
+from bipro_ruv.sandbox.content.hostile import DEFECTS_THAT_FAIL
+from bipro_ruv.sandbox.content.shipments import SeedDocument, SeedShipment
 from bipro_ruv.transfer.journal import JournalDocument
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bipro_ruv import Client
+from bipro_ruv import Client, JournalError
 from bipro_ruv.contracts import ContractIndex
 from bipro_ruv.migration import CondorMigration, MatchRule
 from bipro_ruv.sandbox import Sandbox
@@ -250,6 +250,7 @@ def test_from_journal_leaves_out_shipments_whose_files_are_not_stored_yet(tmp_pa
 
 
 def test_from_journal_without_a_journal_says_so(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no fetch journal"):
+    with pytest.raises(JournalError, match="no fetch journal") as raised:
         ContractIndex.from_journal(tmp_path)
+    assert raised.value.path == journal_path(tmp_path.resolve())
     assert not journal_path(tmp_path).exists()

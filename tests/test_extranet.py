@@ -11,7 +11,7 @@ import requests
 from pydantic import ValidationError
 
 from bipro_ruv import Client, ProtocolError, ServiceError, SessionExpiredError
-from bipro_ruv._soap import read_envelope
+from bipro_ruv._wire.soap import read_envelope
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLinkKind, PortalLinks
 from bipro_ruv.extranet import (
     DeepLinkSource,

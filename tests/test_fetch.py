@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bipro_ruv import Client, ConfigurationError, RetryPolicy
+from bipro_ruv import Client, ConfigurationError, RetryPolicy, StorageError
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
-from bipro_ruv.sandbox.mailbox import DEFECTS_THAT_FAIL
+from bipro_ruv.sandbox.content.hostile import DEFECTS_THAT_FAIL
 from bipro_ruv.transfer.fetch import STATE_DIR, _InboxLock
 from bipro_ruv.transfer.journal import Journal, ShipmentInfo, ShipmentState
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, Outcome
@@ -232,8 +232,9 @@ def test_a_second_fetch_on_the_same_inbox_is_refused(client: Client, tmp_path: P
 def test_inbox_that_is_a_file_is_a_clear_error(client: Client, tmp_path: Path) -> None:
     not_a_folder = tmp_path / "inbox"
     not_a_folder.write_text("a file, not a folder")
-    with pytest.raises(OSError):
+    with pytest.raises(StorageError, match="is a file, not a folder") as raised:
         client.fetch_open_documents(not_a_folder)
+    assert raised.value.path == not_a_folder
     assert not_a_folder.read_text() == "a file, not a folder"
 
 

@@ -14,19 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bipro_ruv._wire import spool
+from bipro_ruv._wire.spool import SUPPORTED_ALGORITHMS, MultiHasher, normalize_algorithm, verify_checksum
 from bipro_ruv.errors import ChecksumMismatchError, DocumentError
 from bipro_ruv.transfer import _files
 from bipro_ruv.transfer._files import (
-    SUPPORTED_ALGORITHMS,
-    MultiHasher,
     atomic_move,
     atomic_write_bytes,
     ensure_inside,
     move_unique,
-    normalize_algorithm,
     safe_filename,
     unique_path,
-    verify_checksum,
     write_stream_atomic,
 )
 
@@ -432,7 +430,7 @@ def test_file_is_read_for_the_pruefsumme_algorithm_alone(
         made.append(name)
         return real_new(name, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_files.hashlib, "new", new)
+    monkeypatch.setattr(spool.hashlib, "new", new)
     verify_checksum(path, "MD5", HEX["md5"], known={"sha256": HEX["sha256"]})
     assert set(made) == {"md5"}
 
@@ -442,8 +440,6 @@ def test_file_is_read_for_the_pruefsumme_algorithm_alone(
 def test_the_plain_name_shortcut_changes_nothing(name: str) -> None:
     # _clean() returns names of plain ASCII characters unchanged without looking at each
     # character; the full rules must agree for every name the shortcut takes.
-    from bipro_ruv.transfer import _files
-
     if _files._PLAIN_NAME.fullmatch(name):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(_files, "_PLAIN_NAME", re.compile(r"(?!)"))  # shortcut off

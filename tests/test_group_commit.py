@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bipro_ruv.errors import JournalError
 from bipro_ruv.transfer._files import DirectorySync
 from bipro_ruv.transfer.journal import ACK_BATCH, Journal, ShipmentInfo, ShipmentState
 from tests._expected import journal_document
@@ -69,7 +70,9 @@ def test_one_bad_plan_in_a_batch_fails_alone(tmp_path: Path) -> None:
         failed = {sid for sid, error in outcome.items() if error is not None}
         assert len(failed) == 1
         assert failed <= {"S1", "S3"}
-        assert isinstance(outcome[failed.pop()], sqlite3.IntegrityError)
+        error = outcome[failed.pop()]
+        assert isinstance(error, JournalError)
+        assert isinstance(error.__cause__, sqlite3.IntegrityError)
         assert journal.plan_commits == 1
         assert len(journal.documents("ruv")) == WORKERS - 1
         assert len(journal.shipments("ruv")) == WORKERS - 1

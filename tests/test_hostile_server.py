@@ -27,10 +27,10 @@ from bipro_ruv import (
     Timeouts,
     WrongShipmentError,
 )
-from bipro_ruv._transport import _Watchdog
+from bipro_ruv._wire.deadline import _Watchdog
 from bipro_ruv.errors import AmbiguousDocumentError, HttpStatusError, RequestTimeout
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
-from bipro_ruv.sandbox.mailbox import large_document_shipment
+from bipro_ruv.sandbox.content.mailbox import large_document_shipment
 from tests._expected import seed_shipment
 
 #: Retries without real waiting: the tests check what is repeated, not how long it waits.

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from bipro_ruv import ProtocolError
-from bipro_ruv._soap import envelope_payload
+from bipro_ruv._wire.mime import parse_multipart
+from bipro_ruv._wire.soap import envelope_payload
 from bipro_ruv.errors import BiproError, MimeError
 from bipro_ruv.transfer._download import multipart_payload, read_shipment_reply
 from bipro_ruv.transfer._inline import parse_inline_reply
-from bipro_ruv.transfer._mtom import parse_multipart
 
 FD_DIR = Path("/proc/self/fd")
 
@@ -75,7 +75,7 @@ def test_a_server_cannot_set_the_spool_mark_itself(tmp_path: Path, daten: str) -
 
 def test_a_spool_mark_in_a_parsed_reply_that_names_nothing_is_a_protocol_error(tmp_path: Path) -> None:
     # An MTOM root part is parsed whole (parse_xml), which keeps any attribute a server sends.
-    from bipro_ruv._xml import parse_xml
+    from bipro_ruv._wire.xml import parse_xml
 
     payload = envelope_payload(parse_xml(reply('<a:Daten z:part="nope"/>')))
     with pytest.raises(ProtocolError, match="own attribute"):
@@ -132,7 +132,7 @@ def test_an_element_named_daten_outside_a_datei_stays_data_of_the_lieferung(tmp_
 
 def test_inline_base64_in_the_root_part_of_a_multipart_reply_is_spooled(tmp_path: Path) -> None:
     # The root part of an MTOM reply is parsed whole; a small document may still be inline.
-    from bipro_ruv._xml import parse_xml
+    from bipro_ruv._wire.xml import parse_xml
 
     payload = envelope_payload(parse_xml(reply("<a:Daten>QUJD</a:Daten>")))
     (document,) = read_shipment_reply(payload, {}, tmp_path, expected_id="L-1").documents

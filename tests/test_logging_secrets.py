@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bipro_ruv import AuthenticationError, Client
-from bipro_ruv._logging import RedactingFilter, register_secret
+from bipro_ruv._redact import RedactingFilter, register_secret
 
 
 def test_debug_logs_of_a_whole_session_hold_no_secret(

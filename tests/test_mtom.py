@@ -1,4 +1,4 @@
-"""Specification of the streaming MTOM/XOP multipart parser (``bipro_ruv.transfer._mtom``)."""
+"""Specification of the streaming MTOM/XOP multipart parser (``bipro_ruv._wire.mime``)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bipro_ruv._wire.mime import parse_multipart
+from bipro_ruv._wire.mime_parts import get_boundary, is_multipart, parse_header_value, resolve_cid
 from bipro_ruv.errors import MimeError, ReplyTooLargeError
-from bipro_ruv.transfer._mtom import (
-    get_boundary,
-    is_multipart,
-    parse_header_value,
-    parse_multipart,
-    resolve_cid,
-)
 
 BOUNDARY = "uuid:3c7a1d0e-5b2f-4c1a-9e8d-7f6a5b4c3d2e"
 CT = f'multipart/related; type="application/xop+xml"; boundary="{BOUNDARY}"; start-info="text/xml"'

@@ -25,8 +25,8 @@ import pytest
 import requests
 
 from bipro_ruv import PROFILES, Client, HttpStatusError, MalformedXmlError, Meldung, ServiceError, Status
-from bipro_ruv._logging import _SecretIndex, install_redaction, register_secret
-from bipro_ruv._soap import read_envelope
+from bipro_ruv._redact import _SecretIndex, install_redaction, register_secret
+from bipro_ruv._wire.soap import read_envelope
 from bipro_ruv.sandbox import FaultKind, Sandbox
 from tests._cli import run_as
 

@@ -33,7 +33,7 @@ from bipro_ruv import (
     Settings,
     WrongPasswordError,
 )
-from bipro_ruv._soap import error_for_status
+from bipro_ruv._wire.soap import error_for_status
 from bipro_ruv.auth._rejections import RejectionReason, RejectionStore, default_state_dir
 from bipro_ruv.models import Meldung, Status
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox

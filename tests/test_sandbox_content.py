@@ -1,4 +1,4 @@
-"""Specification of the sandbox's seeded mailbox content: ``bipro_ruv.sandbox.mailbox`` and its generators."""
+"""Specification of the sandbox's seeded mailbox content: ``bipro_ruv.sandbox.content`` and its generators."""
 
 from __future__ import annotations
 
@@ -14,23 +14,27 @@ from decimal import Decimal
 
 import pytest
 
-from bipro_ruv.sandbox import _gdv
-from bipro_ruv.sandbox._contracts import SandboxContract, SandboxCustomer, find_contract
-from bipro_ruv.sandbox._csv import CONDOR_MIGRATION_HEADER, SALDEN_HEADER, SAMMELABRECHNUNG_HEADER
-from bipro_ruv.sandbox._pdf import make_pdf
-from bipro_ruv.sandbox.mailbox import (
-    CHUNK_SIZE,
+from bipro_ruv.sandbox.content import gdv_writer
+from bipro_ruv.sandbox.content.contracts import (
+    SANDBOX_CONTRACTS,
+    SandboxContract,
+    SandboxCustomer,
+    find_contract,
+)
+from bipro_ruv.sandbox.content.csv_writer import (
+    CONDOR_MIGRATION_HEADER,
+    SALDEN_HEADER,
+    SAMMELABRECHNUNG_HEADER,
+)
+from bipro_ruv.sandbox.content.hostile import (
     DEFECTS_THAT_FAIL,
     DEFECTS_THAT_PASS,
-    SANDBOX_CONTRACTS,
     ZIP_BOMB_MEMBER_SIZE,
-    SeedDocument,
-    SeedShipment,
-    bulk_shipments,
-    default_mailbox,
     hostile_shipments,
-    large_document_shipment,
 )
+from bipro_ruv.sandbox.content.mailbox import bulk_shipments, default_mailbox, large_document_shipment
+from bipro_ruv.sandbox.content.pdf import make_pdf
+from bipro_ruv.sandbox.content.shipments import CHUNK_SIZE, SeedDocument, SeedShipment
 
 TODAY = date(2025, 3, 5)  # a Wednesday: the weekly GDV Bestand is dated today
 OTHER_DAYS = [date(2024, 2, 29), date(2025, 1, 1), date(2025, 12, 31), date(2026, 6, 14)]
@@ -99,8 +103,8 @@ def _assert_valid_pdf(data: bytes) -> None:
 
 
 def _gdv_records(data: bytes) -> list[bytes]:
-    assert data.endswith(_gdv.LINE_END)
-    return data.split(_gdv.LINE_END)[:-1]
+    assert data.endswith(gdv_writer.LINE_END)
+    return data.split(gdv_writer.LINE_END)[:-1]
 
 
 def _datenpakete(records: list[bytes]) -> list[list[bytes]]:
@@ -373,11 +377,11 @@ def test_gdv_records_are_256_latin1_bytes_with_crlf(mailbox: list[SeedShipment],
     data = document.read_all()
     assert document.content_type == "text/plain"
     assert data.count(b"\r\n") == data.count(b"\n")
-    assert all(len(record) == _gdv.RECORD_LENGTH for record in _gdv_records(data))
+    assert all(len(record) == gdv_writer.RECORD_LENGTH for record in _gdv_records(data))
 
 
 def test_gdv_bestand_is_written_in_latin1() -> None:
-    data = _gdv.bestand_file(SANDBOX_CONTRACTS, created=TODAY)
+    data = gdv_writer.bestand_file(SANDBOX_CONTRACTS, created=TODAY)
     assert "Blumenhaus Grünfink OHG".encode("latin-1") in data
 
 
@@ -401,12 +405,12 @@ def test_gdv_bestand_is_written_in_latin1() -> None:
 )
 def test_vorsatz_fields_sit_where_the_gdv_layout_puts_them(first: int, last: int, expected: bytes) -> None:
     live = [c for c in SANDBOX_CONTRACTS if c.vu_number == "5438"]
-    vorsatz = _gdv_records(_gdv.bestand_file(live, created=TODAY))[0]
+    vorsatz = _gdv_records(gdv_writer.bestand_file(live, created=TODAY))[0]
     assert vorsatz[first - 1 : last] == expected
 
 
 def test_bestand_nachsatz_counts_records_and_sums_the_0200_premiums() -> None:
-    data = _gdv.bestand_file(SANDBOX_CONTRACTS, created=TODAY)
+    data = gdv_writer.bestand_file(SANDBOX_CONTRACTS, created=TODAY)
     pakete = _datenpakete(_gdv_records(data))
     assert [p[0][4:8] for p in pakete] == [b"1141", b"5058", b"5339", b"5438"]
     for paket in pakete:
@@ -419,7 +423,7 @@ def test_bestand_nachsatz_counts_records_and_sums_the_0200_premiums() -> None:
 
 
 def test_inkasso_nachsatz_sums_gross_and_commission_of_the_0400_records() -> None:
-    data = _gdv.inkasso_file(SANDBOX_CONTRACTS, booking_date=TODAY)
+    data = gdv_writer.inkasso_file(SANDBOX_CONTRACTS, booking_date=TODAY)
     for paket in _datenpakete(_gdv_records(data)):
         nachsatz, body = paket[-1], paket[1:-1]
         first = [r for r in body if r[:4] == b"0400" and r[255:256] == b"1"]
@@ -432,24 +436,24 @@ def test_inkasso_nachsatz_sums_gross_and_commission_of_the_0400_records() -> Non
 
 
 def test_vsnr_is_right_aligned_in_columns_14_to_30() -> None:
-    record = _gdv_records(_gdv.bestand_file([find_contract("48205517093")], created=TODAY))[1]
+    record = _gdv_records(gdv_writer.bestand_file([find_contract("48205517093")], created=TODAY))[1]
     assert record[13:30] == b"      48205517093"
 
 
 def test_the_merged_contract_appears_under_both_vu_numbers_in_one_file() -> None:
-    data = _gdv.bestand_file(SANDBOX_CONTRACTS, created=TODAY)
+    data = gdv_writer.bestand_file(SANDBOX_CONTRACTS, created=TODAY)
     vertraege = [r for r in _gdv_records(data) if r[:4] == b"0200" and r[13:30].strip() == b"18560093318"]
     first_parts = [(r[4:8], r[68:69], r[69:71], r[71:79]) for r in vertraege if r[255:256] == b"1"]
     assert first_parts == [(b"5339", b"4", b"37", b"00082024"), (b"5438", b"1", b"  ", b"        ")]
 
 
 def test_bundled_contracts_carry_sparte_000_and_the_bundle_flag() -> None:
-    record = _gdv_records(_gdv.bestand_file([find_contract("34117705329")], created=TODAY))[1]
+    record = _gdv_records(gdv_writer.bestand_file([find_contract("34117705329")], created=TODAY))[1]
     assert record[9:13] == b"1000"
 
 
 def test_kfz_contracts_carry_the_kennzeichen_in_0210_050() -> None:
-    records = _gdv_records(_gdv.bestand_file([find_contract("30418820375")], created=TODAY))
+    records = _gdv_records(gdv_writer.bestand_file([find_contract("30418820375")], created=TODAY))
     (fahrzeug,) = [r for r in records if r[:4] == b"0210"]
     assert (fahrzeug[10:13], fahrzeug[113:125]) == (b"050", b"WI-EM 1978  ")
 
@@ -463,7 +467,7 @@ def test_kfz_contracts_carry_the_kennzeichen_in_0210_050() -> None:
     ],
 )
 def test_quarterly_installment_periods(on: date, expected: tuple[date, date]) -> None:
-    assert _gdv.installment_period(find_contract("32701234568"), on) == expected
+    assert gdv_writer.installment_period(find_contract("32701234568"), on) == expected
 
 
 # -- PDF writer ---------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import urllib3
 from lxml import etree
 
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
-from bipro_ruv.sandbox.mailbox import SANDBOX_CONTRACTS
+from bipro_ruv.sandbox.content.contracts import SANDBOX_CONTRACTS
 from tests._expected import KNOWN_VSNR, document, shipment
 
 STS = "/bipro/sts/2.4.0.1.0"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from lxml import etree
 
 from bipro_ruv import Client, SoapActionStyle, get_profile
-from bipro_ruv._soap import ServiceKind, SoapEndpoint, _zeep_client, wsdl_dir
-from bipro_ruv._transport import HttpTransport
+from bipro_ruv._wire.endpoints import ServiceKind
+from bipro_ruv._wire.soap import SoapEndpoint, _zeep_client, wsdl_dir
+from bipro_ruv._wire.transport import HttpTransport
 from bipro_ruv.auth import SecurityContextTokenHeader
 from bipro_ruv.sandbox import Sandbox
 

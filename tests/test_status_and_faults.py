@@ -12,8 +12,8 @@ from bipro_ruv import (
     SessionExpiredError,
     WrongPasswordError,
 )
-from bipro_ruv._soap import read_envelope
-from bipro_ruv._xml import parse_xml
+from bipro_ruv._wire.soap import read_envelope
+from bipro_ruv._wire.xml import parse_xml
 from bipro_ruv.auth.sts import parse_rstr
 from bipro_ruv.models import Status
 from bipro_ruv.transfer._parse import parse_list_reply

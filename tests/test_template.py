@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from zeep.wsse import UsernameToken
 
-from bipro_ruv._soap import ServiceKind, SoapEndpoint
-from bipro_ruv._template import EnvelopeTemplates, escape_text
-from bipro_ruv._transport import HttpTransport
+from bipro_ruv._wire.endpoints import ServiceKind
+from bipro_ruv._wire.soap import SoapEndpoint
+from bipro_ruv._wire.template import EnvelopeTemplates, escape_text
+from bipro_ruv._wire.transport import HttpTransport
 from bipro_ruv.auth.base import SecurityContextTokenHeader
 from bipro_ruv.profiles import get_profile
 

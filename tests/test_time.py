@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bipro_ruv._time import parse_date, parse_datetime
+from bipro_ruv._wire.timestamps import parse_date, parse_datetime
 from bipro_ruv.transfer import _parse
 
 UTC = timezone.utc

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bipro_ruv import ChecksumMismatchError, Client, ServiceError, Vsnr
-from bipro_ruv._soap import read_envelope
+from bipro_ruv._wire.soap import read_envelope
 from bipro_ruv.sandbox import FaultKind, Sandbox
 from bipro_ruv.transfer._download import read_shipment_reply
 from bipro_ruv.transfer._parse import parse_list_reply

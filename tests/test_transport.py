@@ -23,7 +23,10 @@ from bipro_ruv import (
     Timeouts,
     TransportError,
 )
-from bipro_ruv._transport import _WATCHDOG, Exchange, HttpTransport, check_url, parse_retry_after
+from bipro_ruv._wire.deadline import WATCHDOG
+from bipro_ruv._wire.policy import check_url, parse_retry_after
+from bipro_ruv._wire.reply import Exchange
+from bipro_ruv._wire.transport import HttpTransport
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
 
 
@@ -228,7 +231,7 @@ def test_the_deadline_reaches_a_socket_wrapped_for_tls_inside_tls() -> None:
     # Through an https:// proxy, urllib3 wraps the socket in an SSLTransport (its .socket).
     ours, peer = socket.socketpair()
     with ours, peer:
-        alarm = _WATCHDOG.arm(600)
+        alarm = WATCHDOG.arm(600)
         alarm.attach(SimpleNamespace(sock=SimpleNamespace(socket=ours)))
         alarm.fire()
         alarm.disarm()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bipro_ruv import MalformedXmlError, UnsafeXmlError
-from bipro_ruv._xml import parse_xml
+from bipro_ruv._wire.xml import parse_xml
 
 BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from pydantic import SecretStr
 
-from bipro_ruv._logging import register_secret
+from bipro_ruv._redact import register_secret
 from bipro_ruv.errors import AuthenticationError
 
 __all__ = ["Password"]

@@ -46,7 +46,7 @@ from typing import Any
 
 import platformdirs
 
-from bipro_ruv._fs import FileLock, fsync_directory
+from bipro_ruv._wire.fs import FileLock, fsync_directory
 from bipro_ruv.errors import (
     AccountLockedError,
     AuthenticationError,

@@ -16,8 +16,8 @@ from typing import Protocol
 
 from lxml import etree
 
-from bipro_ruv._soap import SecurityHeader
-from bipro_ruv._xml import NS
+from bipro_ruv._wire.soap import SecurityHeader
+from bipro_ruv._wire.xml import NS
 
 __all__ = ["SecurityContextTokenHeader", "SecurityToken", "TokenManager", "TokenProvider"]
 

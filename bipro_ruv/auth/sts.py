@@ -17,10 +17,10 @@ from typing import Any
 from lxml import etree
 from zeep.wsse import UsernameToken
 
-from bipro_ruv._logging import register_secret
-from bipro_ruv._soap import SoapEndpoint
-from bipro_ruv._time import parse_datetime
-from bipro_ruv._xml import child_text, descendant
+from bipro_ruv._redact import register_secret
+from bipro_ruv._wire.soap import SoapEndpoint
+from bipro_ruv._wire.timestamps import parse_datetime
+from bipro_ruv._wire.xml import child_text, descendant
 from bipro_ruv.auth._password import Password
 from bipro_ruv.auth._rejections import RejectionStore
 from bipro_ruv.auth.base import SecurityContextTokenHeader, SecurityToken, utc_now

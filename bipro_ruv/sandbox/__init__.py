@@ -8,9 +8,15 @@ and injectable faults (:class:`FaultKind`). The wire contract it implements is
 
 The default credentials (``rom4711`` / ``Sandbox-Passwort-1``) are sandbox-only.
 Standalone: ``python -m bipro_ruv.sandbox --port 8080`` prints ``READY <base_url>``.
+
+Layout, bottom up: :mod:`.content` (the mailbox: shipments, letters, hostile cases, GDV/CSV/PDF
+writers; :class:`~.content.shipments.SeedShipment` is what :meth:`Sandbox.add_shipments` takes),
+:mod:`.config` and :mod:`.state` (what a sandbox is told and what it keeps), :mod:`.services` (one
+module per BiPRO norm, no sockets) and :mod:`.server` (HTTP, faults, streaming, TLS, :class:`Sandbox`).
 """
 
-from bipro_ruv.sandbox._server import Sandbox
-from bipro_ruv.sandbox._state import FaultKind, FaultRule, SandboxConfig, SandboxStats, StatsSnapshot
+from bipro_ruv.sandbox.config import FaultKind, FaultRule, SandboxConfig
+from bipro_ruv.sandbox.server.app import Sandbox
+from bipro_ruv.sandbox.state import SandboxStats, StatsSnapshot
 
 __all__ = ["FaultKind", "FaultRule", "Sandbox", "SandboxConfig", "SandboxStats", "StatsSnapshot"]

@@ -20,7 +20,10 @@ from typing import Any
 
 from lxml import etree
 
-from bipro_ruv._soap import (
+from bipro_ruv._wire.mime import parse_multipart
+from bipro_ruv._wire.mime_parts import MultipartReply, SpooledPart, is_multipart, resolve_cid
+from bipro_ruv._wire.reply import Exchange
+from bipro_ruv._wire.soap import (
     SecurityHeader,
     SoapEndpoint,
     check_status,
@@ -28,14 +31,13 @@ from bipro_ruv._soap import (
     multipart_root_xml,
     read_envelope,
 )
-from bipro_ruv._transport import Exchange
-from bipro_ruv._xml import NS, child, child_text, children, descendant
+from bipro_ruv._wire.spool import verify_checksum
+from bipro_ruv._wire.xml import NS, child, child_text, children, descendant
 from bipro_ruv.errors import AmbiguousDocumentError, ProtocolError, WrongShipmentError
 from bipro_ruv.models import Status
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
-from bipro_ruv.transfer._files import safe_filename, verify_checksum
+from bipro_ruv.transfer._files import safe_filename
 from bipro_ruv.transfer._inline import SPOOLED_ATTRIBUTE, parse_inline_reply
-from bipro_ruv.transfer._mtom import MultipartReply, SpooledPart, is_multipart, parse_multipart, resolve_cid
 from bipro_ruv.transfer._parse import parse_shipment
 from bipro_ruv.transfer.categories import category_label
 from bipro_ruv.transfer.journal import JournalDocument

@@ -4,12 +4,12 @@ Servers that do not use MTOM put every document into the XML as base64 text, ten
 megabytes in one text node. Joining such a body in memory and parsing it as a whole
 would hold it twice (and libxml2 refuses text nodes over 10 MB without ``huge_tree``).
 So the body is fed chunk by chunk to an lxml parser whose *target* builds the reply's
-tree as :func:`bipro_ruv._xml.parse_xml` would, except for the text of each ``Daten``
+tree as :func:`bipro_ruv._wire.xml.parse_xml` would, except for the text of each ``Daten``
 element: that is decoded as it arrives into a spool file, exactly like an MTOM
 attachment, and the element is marked with a reference to it (:data:`SPOOLED_ATTRIBUTE`).
 Memory stays bounded by the XML around the documents (``ReplyLimits.xml_bytes``).
 
-The safety rules of :mod:`bipro_ruv._xml` hold here too: no DOCTYPE, no entities, no
+The safety rules of :mod:`bipro_ruv._wire.xml` hold here too: no DOCTYPE, no entities, no
 network, HTML pages and empty bodies refused.
 """
 
@@ -21,9 +21,9 @@ from typing import Any, cast
 
 from lxml import etree
 
-from bipro_ruv._xml import parse_xml
+from bipro_ruv._wire.mime_parts import Base64Decoder, FileSink, SpooledPart
+from bipro_ruv._wire.xml import parse_xml
 from bipro_ruv.errors import MalformedXmlError, ProtocolError, ReplyTooLargeError, UnsafeXmlError
-from bipro_ruv.transfer._mtom import SpooledPart, _Base64, _FileSink
 
 __all__ = ["SPOOLED_ATTRIBUTE", "InlineReply", "parse_inline_reply"]
 
@@ -37,7 +37,7 @@ _HTML_STARTS = (b"<!doctype html", b"<html")
 # deadline interrupts). BiPRO messages have a few dozen of either.
 _MAX_ATTRIBUTES = 1000
 _MAX_NAMESPACES = 1000
-#: As deep as :func:`bipro_ruv._xml.parse_xml` reads (libxml2 without huge_tree); a reply is ~12 deep.
+#: As deep as :func:`bipro_ruv._wire.xml.parse_xml` reads (libxml2 without huge_tree); a reply is ~12 deep.
 _MAX_DEPTH = 256
 #: Inline documents in one reply, as many as MTOM parts (``parse_multipart``'s max_parts).
 _MAX_DOCUMENTS = 10_000
@@ -59,8 +59,8 @@ class _Target:
         self._spool_dir = spool_dir
         self._xml_limit = xml_limit
         self._xml_bytes = 0
-        self._sink: _FileSink | None = None
-        self._decoder: _Base64 | None = None
+        self._sink: FileSink | None = None
+        self._decoder: Base64Decoder | None = None
         self._seen_text = False
         self.created: list[Path] = []
         self.attachments: dict[str, SpooledPart] = {}
@@ -160,7 +160,7 @@ class _Target:
         self.unsafe = True
 
     def comment(self, text: str) -> None:
-        """Comments are dropped, as :func:`bipro_ruv._xml.parse_xml` drops them."""
+        """Comments are dropped, as :func:`bipro_ruv._wire.xml.parse_xml` drops them."""
 
     def pi(self, target: str, data: str | None = None) -> None:
         """Processing instructions are dropped too."""
@@ -169,8 +169,8 @@ class _Target:
         return self._builder.close()
 
     def _begin_daten(self) -> None:
-        self._sink = _FileSink(self._spool_dir, self.created)
-        self._decoder = _Base64(len(self.attachments) + 1)
+        self._sink = FileSink(self._spool_dir, self.created)
+        self._decoder = Base64Decoder(len(self.attachments) + 1)
         self._seen_text = False
 
     def _end_daten(self, element: etree._Element | None) -> None:

@@ -11,9 +11,9 @@ from datetime import date, datetime
 
 from lxml import etree
 
-from bipro_ruv import _time
-from bipro_ruv._soap import check_status
-from bipro_ruv._xml import child, child_texts, children
+from bipro_ruv._wire import timestamps
+from bipro_ruv._wire.soap import check_status
+from bipro_ruv._wire.xml import child, child_texts, children
 from bipro_ruv.errors import ProtocolError
 from bipro_ruv.models import Status
 from bipro_ruv.transfer.models import Shipment
@@ -22,12 +22,12 @@ __all__ = ["parse_datetime", "parse_list_reply", "parse_shipment"]
 
 
 def parse_datetime(value: str | None) -> datetime | None:
-    """``Einstellzeitpunkt`` (``xs:dateTime``, any flavour :mod:`bipro_ruv._time` reads);
+    """``Einstellzeitpunkt`` (``xs:dateTime``, any flavour :mod:`bipro_ruv._wire.timestamps` reads);
     None if absent or unreadable (the caller keeps the raw text)."""
     if not value:
         return None
     try:
-        return _time.parse_datetime(value)
+        return timestamps.parse_datetime(value)
     except ValueError:
         return None
 
@@ -39,7 +39,7 @@ def parse_date(value: str | None) -> date | None:
         return None
     text = value.strip()
     try:
-        return _time.parse_date(text)
+        return timestamps.parse_date(text)
     except ValueError:
         pass
     try:

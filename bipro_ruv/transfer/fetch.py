@@ -13,6 +13,12 @@ Inbox layout: ``<inbox>/<shipment id>/<document name>``, names made safe by
 A shipment gets ``<shipment id> (2)`` only if ``<shipment id>`` is a file, a symlink or
 the folder of another plan: a folder no plan names (a run was killed between making it
 and planning, or a user made it) is used.
+
+The inbox is created if it is missing, its parent folder is not. What makes the whole
+inbox unusable (a file in its place, no permission to write into it, a missing parent,
+a journal that is not SQLite) ends the run with a :class:`~bipro_ruv.errors.StorageError`
+(:class:`~bipro_ruv.errors.JournalError` for the journal) before anything is downloaded;
+a file system error while one shipment is stored fails that shipment only.
 """
 
 from __future__ import annotations
@@ -28,8 +34,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
 
-from bipro_ruv._fs import FileLock
-from bipro_ruv.errors import AuthenticationError, BiproError, ConfigurationError, DocumentError, ServiceError
+from bipro_ruv._wire.fs import FileLock, make_folder, resolve_folder, storage_error
+from bipro_ruv._wire.spool import sha256_file
+from bipro_ruv.errors import (
+    AuthenticationError,
+    BiproError,
+    ConfigurationError,
+    DocumentError,
+    ServiceError,
+    StorageError,
+)
 from bipro_ruv.transfer._download import DownloadedShipment
 from bipro_ruv.transfer._files import (
     DirectorySync,
@@ -38,7 +52,6 @@ from bipro_ruv.transfer._files import (
     fold_names,
     fsync_directory,
     safe_filename,
-    sha256_file,
     unique_path,
 )
 from bipro_ruv.transfer.categories import matches_category
@@ -149,11 +162,14 @@ def _is_real_folder(path: Path) -> bool:
 
 def _empty(folder: Path) -> None:
     """Remove what a shipment left in a spool folder (partial or unpacked files)."""
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            Path(entry.path).unlink(missing_ok=True)
+    try:
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, folder, "empty the spool folder") from exc
 
 
 class TransferApi(Protocol):
@@ -187,6 +203,8 @@ class _InboxLock(FileLock):
             raise ConfigurationError(
                 f"another fetch is already running on {self.path.parent.parent}"
             ) from exc
+        except OSError as exc:
+            raise storage_error(exc, self.path, "open the lock file") from exc
         return self
 
 
@@ -206,7 +224,7 @@ class Fetcher:
         if workers < 1:
             raise ConfigurationError("workers must be at least 1")
         self.api = api
-        self.inbox = inbox.resolve()
+        self.inbox = resolve_folder(inbox, "the inbox")
         self.acknowledge = acknowledge
         self.categories = tuple(categories)
         self.workers = workers
@@ -239,15 +257,12 @@ class Fetcher:
     def run(self) -> FetchReport:
         started = datetime.now(timezone.utc)
         state_dir = self.inbox / STATE_DIR
-        state_dir.mkdir(parents=True, exist_ok=True)
+        make_folder(self.inbox, "the inbox")
+        make_folder(state_dir, "the state folder")
         results: list[ShipmentResult] = []
         with _InboxLock(state_dir / "lock"), Journal(journal_path(self.inbox)) as journal:
             self.journal = journal
-            # Spool files of a crashed run are never the only copy (the shipment is
-            # still in the mailbox or already stored): start from an empty spool.
-            shutil.rmtree(self.spool_root, ignore_errors=True)
-            self.spool_root.mkdir()
-            self._inbox_names = fold_names(os.listdir(self.inbox))
+            self._prepare_inbox()
             self._known = journal.shipment_ids(self.profile)
             self._directory_keys = journal.directory_keys()
             self._complete_interrupted_plans()
@@ -270,6 +285,20 @@ class Fetcher:
             started_at=started,
             finished_at=datetime.now(timezone.utc),
         )
+
+    def _prepare_inbox(self) -> None:
+        """An empty spool, and the names in the inbox (read once per run)."""
+        # Spool files of a crashed run are never the only copy (the shipment is
+        # still in the mailbox or already stored): start from an empty spool.
+        shutil.rmtree(self.spool_root, ignore_errors=True)
+        try:
+            self.spool_root.mkdir()
+        except OSError as exc:
+            raise storage_error(exc, self.spool_root, "create the spool folder") from exc
+        try:
+            self._inbox_names = fold_names(os.listdir(self.inbox))
+        except OSError as exc:
+            raise storage_error(exc, self.inbox, "list the inbox") from exc
 
     def _complete_interrupted_plans(self) -> None:
         """``storing`` or ``failed`` shipments whose planned files are all in place become ``stored``.
@@ -326,8 +355,8 @@ class Fetcher:
             # else "stored" is recorded with the acknowledgement, or by _ack_failed.
             placed = True
             self._emit(FetchEventKind.STORED, sid)
-        except AuthenticationError:
-            raise
+        except (AuthenticationError, StorageError):
+            raise  # the login or the whole inbox (the journal), not this shipment
         except (BiproError, OSError) as exc:
             log.warning("shipment %s not stored: %s", sid, exc)
             journal.mark_failed(self.profile, sid, info, f"{type(exc).__name__}: {exc}")
@@ -351,15 +380,21 @@ class Fetcher:
         """This worker thread's spool folder (emptied after every shipment)."""
         spool: Path | None = getattr(self._thread, "spool", None)
         if spool is None:
-            spool = Path(tempfile.mkdtemp(dir=self.spool_root, prefix="w-"))
+            try:
+                spool = Path(tempfile.mkdtemp(dir=self.spool_root, prefix="w-"))
+            except OSError as exc:
+                raise storage_error(exc, self.spool_root, "create a spool folder in") from exc
             self._thread.spool = spool
         return spool
 
     def _all_present(self, planned: Iterable[JournalDocument]) -> bool:
         for doc in planned:
             path = self.inbox / doc.path
-            if not path.is_file() or path.stat().st_size != doc.size or sha256_file(path) != doc.sha256:
-                return False
+            try:
+                if not path.is_file() or path.stat().st_size != doc.size or sha256_file(path) != doc.sha256:
+                    return False
+            except OSError as exc:
+                raise storage_error(exc, path, "read the stored file") from exc
         return True
 
     def _choose_directory(self, shipment_id: str) -> Path:

@@ -22,20 +22,29 @@ survives power loss, and it must exist before any file appears in the inbox); th
 later states are committed without an fsync of their own, because a power loss that
 takes them back only returns the shipment to a state the rerun completes from the
 files on disk (and the next durable commit carries them to disk anyway).
+
+Every failure of the database leaves :class:`Journal` as a
+:class:`~bipro_ruv.errors.JournalError` naming the journal's path (the ``sqlite3.Error``
+chained as its cause): not a database, damaged, locked, read-only, disk full, or written
+by a newer bipro-ruv.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
+from bipro_ruv._wire.fs import reason
+from bipro_ruv.errors import JournalError
 from bipro_ruv.transfer.models import Document
 from bipro_ruv.vsnr import Vsnr
 
@@ -190,12 +199,73 @@ def path_key(relative_path: str) -> str:
     return relative_path.casefold()
 
 
+def journal_error(exc: sqlite3.Error, path: Path, action: str) -> JournalError:
+    """``exc`` as one sentence about the journal at ``path``; ``action`` is what failed
+    ("read", "write to", ...). SQLite's own texts ("file is not a database") are read by
+    its result code (``sqlite_errorname``, Python 3.11), not matched as text."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_NOTADB"):
+        message = f"the journal {path} is not an SQLite database (damaged, or another program's file)"
+    elif name.startswith("SQLITE_CORRUPT"):
+        message = f"the journal {path} is damaged; restore it from a backup"
+    elif name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        message = f"cannot {action} the journal {path}: another program keeps it locked"
+    elif name.startswith("SQLITE_READONLY"):
+        message = f"cannot {action} the journal {path}: it is read-only"
+    elif name.startswith("SQLITE_FULL"):
+        message = f"cannot {action} the journal {path}: the disk is full"
+    elif name.startswith("SQLITE_CANTOPEN"):
+        detail = (
+            "it is a folder, not a file" if path.is_dir() else "permission denied or its folder is missing"
+        )
+        message = f"cannot open the journal {path}: {detail}"
+    elif name.startswith(("SQLITE_PERM", "SQLITE_AUTH")):
+        message = f"cannot {action} the journal {path}: permission denied"
+    elif name.startswith("SQLITE_IOERR"):
+        message = (
+            f"cannot {action} the journal {path}: input/output error (a failing disk or a lost network drive)"
+        )
+    else:
+        message = f"cannot {action} the journal {path}: {exc}"
+    return JournalError(message, path=path)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _mapped(
+    action: str,
+) -> Callable[[Callable[Concatenate[Journal, _P], _R]], Callable[Concatenate[Journal, _P], _R]]:
+    """Raise :class:`JournalError` (from the ``sqlite3.Error``) out of a :class:`Journal` method."""
+
+    def decorate(method: Callable[Concatenate[Journal, _P], _R]) -> Callable[Concatenate[Journal, _P], _R]:
+        @functools.wraps(method)
+        def wrapper(self: Journal, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise journal_error(exc, self.path, action) from exc
+
+        return wrapper
+
+    return decorate
+
+
 class Journal:
-    """Thread-safe access to the journal database (one connection, one lock)."""
+    """Thread-safe access to the journal database (one connection, one lock).
+
+    Raises :class:`~bipro_ruv.errors.JournalError` for every failure of the database.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot create the folder {path.parent} for the journal: {reason(exc)}", path=path
+            ) from exc
         self._lock = threading.RLock()
         self._queue_lock = threading.Lock()
         self._queue: list[_PlanRequest] = []
@@ -203,16 +273,30 @@ class Journal:
         self._acks: list[tuple[str, str, str, str]] = []
         #: Transactions that committed plans (fewer than plans when group commit batched them).
         self.plan_commits = 0
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._durable = True
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise journal_error(exc, path, "open") from exc
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    @_mapped("open")
+    def _open(self) -> None:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._durable = True
         self._db.execute("PRAGMA foreign_keys=ON")
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            self._db.close()
-            raise RuntimeError(f"journal {path} was written by a newer bipro-ruv (schema {version})")
+            raise JournalError(
+                f"the journal {self.path} was written by a newer bipro-ruv (schema {version}); "
+                "update bipro-ruv",
+                path=self.path,
+            )
         if version == 0:
             # executescript commits by itself; the schema is idempotent (IF NOT EXISTS).
             with self._lock:
@@ -250,6 +334,7 @@ class Journal:
 
     # -- reads -------------------------------------------------------------------
 
+    @_mapped("read")
     def shipment(self, profile: str, shipment_id: str) -> JournalShipment | None:
         with self._lock:
             row = self._db.execute(
@@ -257,6 +342,7 @@ class Journal:
             ).fetchone()
         return None if row is None else _shipment(row)
 
+    @_mapped("read")
     def shipments(
         self, profile: str | None = None, state: ShipmentState | None = None
     ) -> list[JournalShipment]:
@@ -266,6 +352,7 @@ class Journal:
             rows = self._db.execute(query, (profile, profile, state_value, state_value)).fetchall()
         return [_shipment(row) for row in rows]
 
+    @_mapped("read")
     def documents(self, profile: str | None = None, shipment_id: str | None = None) -> list[JournalDocument]:
         query = (
             "SELECT * FROM documents WHERE (? IS NULL OR profile = ?) AND (? IS NULL OR shipment_id = ?) "
@@ -275,6 +362,7 @@ class Journal:
             rows = self._db.execute(query, (profile, profile, shipment_id, shipment_id)).fetchall()
         return [_document(row) for row in rows]
 
+    @_mapped("read")
     def shipment_ids(self, profile: str) -> set[str]:
         """IDs of every shipment of ``profile`` the journal knows (any state)."""
         with self._lock:
@@ -282,6 +370,7 @@ class Journal:
             rows = self._db.execute(query, (profile,)).fetchall()
         return {row[0] for row in rows}
 
+    @_mapped("read")
     def directory_keys(self) -> set[str]:
         """:func:`path_key` of every planned shipment folder (all profiles)."""
         with self._lock:
@@ -359,6 +448,9 @@ class Journal:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 self._commit_plans(batch)
+        if isinstance(request.error, sqlite3.Error):
+            action = f"record the plan of shipment {shipment_id!r} in"
+            raise journal_error(request.error, self.path, action) from request.error
         if request.error is not None:
             raise request.error
 
@@ -425,6 +517,7 @@ class Journal:
             ],
         )
 
+    @_mapped("write to")
     def mark_stored(self, profile: str, shipment_id: str) -> None:
         # Not fsync'ed either: the plan (durable) names every file with its hash, and the
         # files are durable before this is called. If a power loss takes "stored" back to
@@ -433,7 +526,11 @@ class Journal:
         with self._transaction(durable=False) as db:
             cursor = db.execute(_SET_STATE, (ShipmentState.STORED.value, _now(), None, profile, shipment_id))
         if cursor.rowcount != 1:
-            raise KeyError(f"shipment {shipment_id!r} of profile {profile!r} is not in the journal")
+            raise JournalError(
+                f"the journal {self.path} has no shipment {shipment_id!r} of profile {profile!r} "
+                "to mark stored",
+                path=self.path,
+            )
 
     def mark_acknowledged(self, profile: str, shipment_id: str) -> None:
         """``acknowledged`` (and ``stored_at``, if "stored" was not recorded separately).
@@ -451,6 +548,7 @@ class Journal:
         if full:
             self.flush()
 
+    @_mapped("write to")
     def flush(self) -> None:
         """Write the acknowledgements recorded so far (one transaction, not fsync'ed)."""
         with self._lock:
@@ -465,11 +563,13 @@ class Journal:
             if cursor.rowcount != len(batch):
                 log.warning("%d acknowledged shipments were not in the journal", len(batch) - cursor.rowcount)
 
+    @_mapped("write to")
     def mark_failed(self, profile: str, shipment_id: str, info: ShipmentInfo, error: str) -> None:
         """Remember the error; a shipment that was never stored will be downloaded again next run."""
         with self._transaction(durable=False) as db:
             self._upsert(db, profile, shipment_id, info, ShipmentState.FAILED, error)
 
+    @_mapped("write to")
     def close(self) -> None:
         with self._lock:
             try:

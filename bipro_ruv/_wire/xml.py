@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from bipro_ruv._logging import excerpt
+from bipro_ruv._redact import excerpt
 from bipro_ruv.errors import MalformedXmlError, UnsafeXmlError
 
 __all__ = [

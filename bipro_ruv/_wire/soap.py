@@ -3,9 +3,9 @@
 Requests: zeep's ``Client.create_message`` builds each body from the bundled WSDL/XSD
 (so what we send is checked against our schema), a WS-Security header object adds
 ``wsse:Security`` (zeep's ``apply(envelope, headers)`` interface), and the envelope is
-posted through :class:`~bipro_ruv._transport.HttpTransport`.
+posted through :class:`~bipro_ruv._wire.transport.HttpTransport`.
 
-Replies: parsed with the safe parser of :mod:`bipro_ruv._xml` and read tolerantly,
+Replies: parsed with the safe parser of :mod:`bipro_ruv._wire.xml` and read tolerantly,
 because providers vary in prefixes and optional fields. A SOAP Fault carrying
 ``nachrichten:BiproException`` (Norm 250) and an HTTP 200 reply whose Status says NOK
 both become :class:`~bipro_ruv.errors.ServiceError` subclasses here, in one place.
@@ -19,7 +19,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -27,10 +26,15 @@ from typing import Any, Protocol, TypeVar
 import zeep
 from lxml import etree
 
-from bipro_ruv._logging import excerpt, redact
-from bipro_ruv._template import EnvelopeTemplates
-from bipro_ruv._transport import Exchange, HttpTransport, RetryPolicy, raise_for_unreadable
-from bipro_ruv._xml import NS, child, child_text, child_texts, children, local_name, parse_xml
+from bipro_ruv._redact import excerpt, redact
+from bipro_ruv._wire.endpoints import WSDL_BINDINGS, ServiceEndpoint, ServiceKind, SoapActionStyle
+from bipro_ruv._wire.mime import parse_multipart
+from bipro_ruv._wire.mime_parts import MultipartReply
+from bipro_ruv._wire.policy import RetryPolicy
+from bipro_ruv._wire.reply import Exchange
+from bipro_ruv._wire.template import EnvelopeTemplates
+from bipro_ruv._wire.transport import HttpTransport, raise_for_unreadable
+from bipro_ruv._wire.xml import NS, child, child_text, child_texts, children, local_name, parse_xml
 from bipro_ruv.errors import (
     AccountLockedError,
     ConfigurationError,
@@ -45,14 +49,11 @@ from bipro_ruv.errors import (
     WrongPasswordError,
 )
 from bipro_ruv.models import Meldung, Status
-from bipro_ruv.profiles import ServiceEndpoint, SoapActionStyle
-from bipro_ruv.transfer._mtom import MultipartReply, parse_multipart
 
 __all__ = [
     "check_status",
     "SESSION_INVALID_CODES",
     "SecurityHeader",
-    "ServiceKind",
     "SoapEndpoint",
     "envelope_payload",
     "error_for_status",
@@ -74,19 +75,6 @@ ACCOUNT_LOCKED_CODES = frozenset({"00964", "00965"})
 PASSWORD_EXPIRED_CODES = frozenset({"00966"})
 
 
-class ServiceKind(str, Enum):
-    STS = "sts"
-    TRANSFER = "transfer"
-    EXTRANET = "extranet"
-
-
-_WSDL = {
-    ServiceKind.STS: ("sts.wsdl", "{urn:bipro-ruv:wsdl:sts}SecurityTokenServiceBinding"),
-    ServiceKind.TRANSFER: ("transfer.wsdl", "{urn:bipro-ruv:wsdl:transfer}TransferServiceBinding"),
-    ServiceKind.EXTRANET: ("extranet.wsdl", "{urn:bipro-ruv:wsdl:extranet}ExtranetServiceBinding"),
-}
-
-
 def wsdl_dir() -> Path:
     """Folder of the bundled WSDL/XSD files.
 
@@ -96,7 +84,7 @@ def wsdl_dir() -> Path:
     packaged = Path(str(resources.files("bipro_ruv"))) / "wsdl"
     if (packaged / "transfer.wsdl").is_file():
         return packaged
-    source = Path(__file__).resolve().parent.parent / "wsdl"
+    source = Path(__file__).resolve().parents[2] / "wsdl"
     if (source / "transfer.wsdl").is_file():
         return source
     raise ConfigurationError("bundled WSDL files are missing; reinstall bipro-ruv")
@@ -119,7 +107,7 @@ def _zeep_client(kind: ServiceKind) -> Any:
     with _clients_lock:
         client = _clients.get(kind)
         if client is None:
-            path = wsdl_dir() / _WSDL[kind][0]
+            path = wsdl_dir() / WSDL_BINDINGS[kind][0]
             settings = zeep.Settings(
                 strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False
             )
@@ -146,7 +134,7 @@ class SoapEndpoint:
         self.soap_action_style = soap_action_style
         self.retry = retry
         self._zeep = _zeep_client(kind)
-        self._service = self._zeep.create_service(_WSDL[kind][1], endpoint.url)
+        self._service = self._zeep.create_service(WSDL_BINDINGS[kind][1], endpoint.url)
         self._templates = EnvelopeTemplates()
 
     def build(self, operation: str, security: SecurityHeader | None, **body: Any) -> bytes:

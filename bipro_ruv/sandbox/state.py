@@ -1,8 +1,9 @@
-"""Sandbox state: configuration, account, tokens, mailbox, fault plan and statistics.
+"""Sandbox state: account, tokens, mailbox, fault plan and statistics.
 
-Everything here is shared between the server's request threads and the test that
-drives the sandbox, so every mutable structure sits behind one lock and every
-reader gets a copy. Nothing in this module touches the network.
+The account and its tokens are BiPRO Norm 410 (STS) state with R+V's lockout rule, the mailbox is the Norm 430
+TransferService's list of ``Lieferung`` and their acknowledgements. Everything here is shared between the
+server's request threads and the test that drives the sandbox, so every mutable structure sits behind one lock
+and every reader gets a copy. Nothing in this module touches the network.
 """
 
 from __future__ import annotations
@@ -14,142 +15,14 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from enum import Enum
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bipro_ruv.sandbox.mailbox import SeedShipment
+    from bipro_ruv.sandbox.config import FaultRule, SandboxConfig
+    from bipro_ruv.sandbox.content.shipments import SeedShipment
 
-__all__ = [
-    "SANDBOX_HOST",
-    "FaultKind",
-    "FaultRule",
-    "Headers",
-    "LoginOutcome",
-    "SandboxConfig",
-    "SandboxState",
-    "SandboxStats",
-    "StatsSnapshot",
-]
-
-SANDBOX_HOST = "127.0.0.1"
-
-OPERATIONS = ("RequestSecurityToken", "listShipments", "getShipment", "acknowledgeShipment", "getLinks")
-
-
-class FaultKind(str, Enum):
-    """What an injected fault makes the sandbox answer instead of the real reply."""
-
-    HTTP_429 = "http_429"
-    HTTP_503 = "http_503"
-    SOAP_FAULT = "soap_fault"
-    NOK = "nok"
-    INVALID_SESSION = "invalid_session"
-    MALFORMED_XML = "malformed_xml"
-    XXE = "xxe"
-    ENTITY_BOMB = "entity_bomb"
-    HTML_ERROR = "html_error"
-    EMPTY_BODY = "empty_body"
-    TRUNCATED_MULTIPART = "truncated_multipart"
-    SLOW = "slow"
-    # Hostile and broken servers (issue 9)
-    REDIRECT = "redirect"  # 307 to FaultRule.location (default: plain http on another host)
-    SLOW_DRIP = "slow_drip"  # the real reply, one byte every FaultRule.delay seconds
-    GZIP_BOMB = "gzip_bomb"  # Content-Encoding: gzip, a tiny body that inflates to gigabytes
-    WRONG_SHIPMENT_ID = "wrong_shipment_id"  # getShipment answers with another Lieferung ID
-    SHARED_CID = "shared_cid"  # two Datei point at one MTOM attachment
-    MISSING_CLOSING_DELIMITER = "missing_closing_delimiter"  # complete body, no "--boundary--"
-    TRUNCATED_BODY = "truncated_body"  # Content-Length announced, connection closed half-way
-    CONNECTION_RESET = "connection_reset"  # the connection is closed without any reply
-    QUOTE_SECRETS = "quote_secrets"  # a SOAP Fault whose texts quote the token and password
-
-
-#: The ``FaultRule.variant`` values a fault kind knows.
-_VARIANTS: dict[FaultKind, tuple[str, ...]] = {FaultKind.MISSING_CLOSING_DELIMITER: ("other_boundary",)}
-
-
-@dataclass
-class FaultRule:
-    """One planned fault.
-
-    ``operation`` None matches every SOAP operation; ``times`` is how many matching
-    requests get the fault. ``retry_after`` (seconds) fills the Retry-After header of
-    HTTP_429/HTTP_503 (omitted when None; fractional values are sent as written, which
-    is non-standard but keeps tests fast). ``delay`` is the wait of SLOW.
-    ``http_status`` picks the HTML_ERROR variant: 502 (default) or 200 with text/html,
-    and the REDIRECT status (307 by default). ``location`` is the REDIRECT target.
-    ``variant`` picks how MISSING_CLOSING_DELIMITER ends its getShipment reply (made
-    MTOM; other operations answer as usual): None, the body just ends after the last
-    part; ``"other_boundary"``, it ends with the closing delimiter of another boundary.
-    """
-
-    kind: FaultKind
-    operation: str | None = None
-    times: int = 1
-    retry_after: float | None = None
-    delay: float = 0
-    http_status: int | None = None
-    location: str | None = None
-    variant: str | None = None
-
-    def __post_init__(self) -> None:
-        self.kind = FaultKind(self.kind)
-        if self.operation is not None and self.operation not in OPERATIONS:
-            raise ValueError(f"unknown operation {self.operation!r}; known: {', '.join(OPERATIONS)}")
-        if self.times < 1:
-            raise ValueError("times must be at least 1")
-        if self.delay < 0 or (self.retry_after is not None and self.retry_after < 0):
-            raise ValueError("delay and retry_after must not be negative")
-        if self.variant is not None and self.variant not in _VARIANTS.get(self.kind, ()):
-            known = ", ".join(_VARIANTS.get(self.kind, ())) or "none"
-            raise ValueError(f"{self.kind.value} has no variant {self.variant!r}; known: {known}")
-
-
-class SandboxConfig(BaseModel):
-    """How a :class:`~bipro_ruv.sandbox.Sandbox` behaves.
-
-    The credentials are fixed, public sandbox-only values: they open nothing but this
-    local test server.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    username: str = Field("rom4711", min_length=1, description="Sandbox-only user id (R+V style 'rom...')")
-    password: str = Field("Sandbox-Passwort-1", min_length=1, repr=False, description="Sandbox-only password")
-    token_lifetime_s: float = Field(600.0, ge=0, description="Lifetime of an issued SecurityContextToken")
-    lifetime_style: Literal["utc", "naive", "offset", "dotnet", "absent"] = Field(
-        "utc",
-        description="How wst:Lifetime is written: Z, no zone (meaning UTC), +01:00,"
-        " Z after 7 fractional digits (.NET), or left out",
-    )
-    mtom: bool = Field(True, description="getShipment as MTOM/XOP multipart; False = inline base64")
-    lockout_after: int = Field(3, ge=1, description="Wrong passwords after which the user is locked (00964)")
-    password_expired: bool = Field(False, description="The right password is refused as expired (00966)")
-    tls: bool = Field(False, description="Serve https with a self-signed certificate (see Sandbox.ca_file)")
-    mailbox: Literal["default", "empty"] = Field("default", description="Seed the realistic default mailbox")
-    bulk_shipments: int = Field(0, ge=0, description="Additional small one-PDF shipments (benchmarks)")
-    today: date | None = Field(
-        None, description="Date the mailbox is seeded for (default: today); pins it in tests"
-    )
-    hostile: bool = Field(False, description="Add the hostile shipments (traversal names, zip bombs, ...)")
-    large_document_bytes: int | None = Field(
-        None, ge=1, description="Add one shipment with a document this big"
-    )
-    port: int = Field(0, ge=0, le=65535, description="TCP port; 0 picks a free one")
-    host: str = Field(SANDBOX_HOST, description="Always 127.0.0.1: the sandbox never listens elsewhere")
-    verbose: bool = Field(
-        False, description="Log request lines to stderr (never bodies, passwords or tokens)"
-    )
-
-    @field_validator("host")
-    @classmethod
-    def _loopback_only(cls, value: str) -> str:
-        if value != SANDBOX_HOST:
-            raise ValueError(f"the sandbox only listens on {SANDBOX_HOST}, not {value!r}")
-        return value
+__all__ = ["Headers", "LoginOutcome", "SandboxState", "SandboxStats", "StatsSnapshot"]
 
 
 class Headers(Mapping[str, str]):

@@ -20,8 +20,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
-from bipro_ruv.sandbox._contracts import AGENCY_NUMBER, SandboxContract
-from bipro_ruv.sandbox._gdv import installment_period
+from bipro_ruv.sandbox.content.contracts import AGENCY_NUMBER, SandboxContract
+from bipro_ruv.sandbox.content.gdv_writer import installment_period
 
 __all__ = [
     "BESTANDSUEBERTRAGUNG_HEADER",

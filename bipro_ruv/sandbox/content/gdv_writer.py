@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from bipro_ruv.sandbox._contracts import AGENCY_NUMBER, BROKER_NAME, SandboxContract
+from bipro_ruv.sandbox.content.contracts import AGENCY_NUMBER, BROKER_NAME, SandboxContract
 
 __all__ = ["ENCODING", "LINE_END", "RECORD_LENGTH", "bestand_file", "inkasso_file", "installment_period"]
 

@@ -1,0 +1,196 @@
+"""File system primitives shared by every layer: an OS file lock, durable folder updates,
+and local file system failures as :class:`~bipro_ruv.errors.StorageError`.
+
+The lock and the fsync rest on the operating system's own guarantees, so they hold
+across processes and crashes: a lock held through an open file handle is released when
+the process dies, however it dies; a rename or unlink is durable once its folder is
+fsync'ed (POSIX).
+
+This is also the one place where an ``OSError`` from our side's disk (the inbox, a
+target folder, a local file) becomes a :class:`~bipro_ruv.errors.StorageError`: the
+message names the path and says what is wrong in words an office administrator can act
+on ("the inbox /srv/x is a file, not a folder", "cannot write into /srv/inbox: permission
+denied"); the ``OSError`` stays the ``__cause__``. Network errors are not handled here:
+the transport maps those (:mod:`bipro_ruv._wire.reply`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from bipro_ruv.errors import StorageError
+
+__all__ = [
+    "FileLock",
+    "first_non_folder",
+    "fsync_directory",
+    "make_folder",
+    "reason",
+    "resolve_folder",
+    "storage_error",
+]
+
+
+class FileLock:
+    """An exclusive OS lock on ``path`` (created if missing), released by closing.
+
+    ``blocking=False`` raises :class:`BlockingIOError` at once when another process holds
+    it; ``blocking=True`` waits as long as it takes.
+    """
+
+    def __init__(self, path: Path, *, blocking: bool) -> None:
+        self.path = path
+        self.blocking = blocking
+        self._handle: IO[bytes] | None = None
+
+    def __enter__(self) -> FileLock:
+        handle = self.path.open("a+b")
+        try:
+            _lock(handle, blocking=self.blocking)
+        except BaseException:
+            handle.close()
+            raise
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing releases the lock
+            self._handle = None
+
+
+def _lock(handle: IO[bytes], *, blocking: bool) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        if not blocking:
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            except OSError as exc:
+                raise BlockingIOError(errno.EAGAIN, f"{handle.name} is locked") from exc
+            return
+        while True:  # LK_LOCK gives up after 10 s; the holder may need longer
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EDEADLOCK, errno.EACCES):
+                    raise
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or unlink in ``directory`` durable (POSIX; Windows cannot open directories)."""
+    if os.name == "nt":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        # Some network file systems refuse fsync on a directory; nothing more can be done there.
+        if exc.errno != errno.EINVAL:
+            raise
+    finally:
+        os.close(fd)
+
+
+_REASONS = {
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOENT: "it does not exist",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.EEXIST: "it already exists",
+    errno.ELOOP: "its symbolic links form a loop",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EIO: "input/output error (a failing disk or a lost network drive)",
+}
+
+
+def reason(exc: OSError) -> str:
+    """What went wrong, in a few words (no path: the caller's sentence names it)."""
+    known = _REASONS.get(exc.errno) if exc.errno is not None else None
+    if known is not None:
+        return known
+    if exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return str(exc) or type(exc).__name__
+
+
+def storage_error(exc: OSError, path: Path, action: str) -> StorageError:
+    """``cannot <action> <path>: <reason>``, e.g. ``cannot list the inbox /srv/in: permission denied``."""
+    return StorageError(f"cannot {action} {path}: {reason(exc)}", path=path)
+
+
+def first_non_folder(path: Path) -> Path | None:
+    """The first of ``path``'s ancestors (or ``path`` itself) that exists and is no folder."""
+    for candidate in (*reversed(path.parents), path):
+        try:
+            if candidate.exists() and not candidate.is_dir():
+                return candidate
+        except OSError:
+            return None
+    return None
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The first of ``path``'s ancestors that does not exist (``path`` itself excluded)."""
+    for candidate in reversed(path.parents):
+        try:
+            if not candidate.exists():
+                return candidate
+        except OSError:
+            return None
+    return None
+
+
+def make_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if it is missing (not its parents), or raise :class:`StorageError`.
+
+    Missing parents are not created: an inbox under a drive that is not mounted (or a
+    typing error in the path) is reported instead of being made on the wrong disk.
+    ``what`` names the folder for the message ("the inbox").
+    """
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileNotFoundError as exc:
+        missing = _first_missing(folder) or folder.parent
+        raise StorageError(
+            f"cannot create {what} {folder}: the folder {missing} does not exist", path=missing
+        ) from exc
+    except (FileExistsError, NotADirectoryError) as exc:
+        blocker = first_non_folder(folder)
+        if blocker is None:
+            raise storage_error(exc, folder, f"create {what}") from exc
+        if blocker == folder:
+            raise StorageError(f"{what} {folder} is a file, not a folder", path=folder) from exc
+        raise StorageError(
+            f"cannot create {what} {folder}: {blocker} is a file, not a folder", path=blocker
+        ) from exc
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise StorageError(
+                f"cannot write into {folder.parent}: {reason(exc)}", path=folder.parent
+            ) from exc
+        raise storage_error(exc, folder, f"create {what}") from exc
+
+
+def resolve_folder(path: Path, what: str) -> Path:
+    """``path.resolve()``; a loop of symbolic links (``RuntimeError`` on Python 3.11,
+    ``OSError`` later) becomes a :class:`StorageError`."""
+    try:
+        return path.resolve()
+    except OSError as exc:
+        raise storage_error(exc, path, f"use {what}") from exc
+    except RuntimeError as exc:
+        raise StorageError(f"cannot use {what} {path}: {_REASONS[errno.ELOOP]}", path=path) from exc
