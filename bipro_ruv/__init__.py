@@ -12,7 +12,7 @@ from bipro_ruv._version import __version__
 from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle
 from bipro_ruv._wire.policy import ReplyLimits, RetryPolicy, Timeouts
 from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
-from bipro_ruv.auth import Password
+from bipro_ruv.auth import Credentials, Password, UsernamePassword
 from bipro_ruv.client import Client, LoginInfo
 from bipro_ruv.contracts import ContractEntry, ContractIndex
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLink, DeepLinkKind, PortalLinks, deep_link
@@ -49,7 +49,7 @@ from bipro_ruv.errors import (
     WrongPasswordError,
     WrongShipmentError,
 )
-from bipro_ruv.extranet import DeepLinkSource, Link, PartnerQuery, ResolvedDeepLink
+from bipro_ruv.extranet import DeepLinkSource, ExtranetService, Link, PartnerQuery, ResolvedDeepLink
 from bipro_ruv.migration import (
     CondorMigration,
     MigrationList,
@@ -59,9 +59,10 @@ from bipro_ruv.migration import (
     parse_migration_list,
     read_migration_list,
 )
-from bipro_ruv.models import Meldung, MeldungArt, Status
+from bipro_ruv.models import Message, MessageKind, Status
 from bipro_ruv.profiles import PROFILES, InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
+from bipro_ruv.store import Account, DocumentStore, SqliteStore
 from bipro_ruv.transfer.models import (
     Document,
     FetchEvent,
@@ -71,10 +72,12 @@ from bipro_ruv.transfer.models import (
     Shipment,
     ShipmentResult,
 )
+from bipro_ruv.transfer.service import TransferService
 from bipro_ruv.vsnr import Vsnr, VsnrKind
 
 __all__ = [
     "ARBEITSGEBIETE",
+    "Account",
     "AccountLockedError",
     "AmbiguousDocumentError",
     "Arbeitsgebiet",
@@ -86,6 +89,7 @@ __all__ = [
     "ConfigurationError",
     "ContractEntry",
     "ContractIndex",
+    "Credentials",
     "DEFAULT_PORTAL_LINKS",
     "DataPackageError",
     "DeepLink",
@@ -93,6 +97,8 @@ __all__ = [
     "DeepLinkSource",
     "Document",
     "DocumentError",
+    "DocumentStore",
+    "ExtranetService",
     "FetchEvent",
     "FetchEventKind",
     "FetchReport",
@@ -104,8 +110,8 @@ __all__ = [
     "Link",
     "LoginInfo",
     "MalformedXmlError",
-    "Meldung",
-    "MeldungArt",
+    "Message",
+    "MessageKind",
     "MigrationList",
     "MigrationRowError",
     "MimeError",
@@ -133,12 +139,15 @@ __all__ = [
     "Shipment",
     "ShipmentResult",
     "SoapActionStyle",
+    "SqliteStore",
     "Status",
     "StorageError",
     "Timeouts",
+    "TransferService",
     "TransportError",
     "UnsafeArchiveError",
     "UnsafeXmlError",
+    "UsernamePassword",
     "Vsnr",
     "VsnrKind",
     "VsnrMatch",

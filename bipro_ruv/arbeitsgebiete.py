@@ -1,8 +1,10 @@
 """R+V's Arbeitsgebiete: the two-digit prefix of an R+V Versicherungsscheinnummer.
 
 R+V writes a contract number as "Arbeitsgebiet AG und VSNR zusammen 11-stellig numerisch";
-the first two digits name the line of business (``Arbeitsgebiet`` -> ``line_of_business``).
-The table below is the list on R+V's page for the Dokumenten-TransferService (Norm 430),
+the first two digits name the Arbeitsgebiet (``Vsnr.business_area``): R+V's own division of
+its book by product and company ("Kfz KRAVAG-ALLGEMEINE", "Privatpolice"), not the GDV
+Sparte (the three-digit line of business of GDV Anlage 1, ``line_of_business`` in this
+library). The table below is the list on R+V's page for the Dokumenten-TransferService (Norm 430),
 with the meanings in R+V's own German wording. Two prefixes changed in migrations that R+V
 announced in its "GDV-Neuerungen":
 
@@ -13,7 +15,7 @@ announced in its "GDV-Neuerungen":
 
 A code missing from this table is not an error: R+V adds Arbeitsgebiete without notice,
 so :class:`bipro_ruv.vsnr.Vsnr` accepts any two-digit code and only its
-``line_of_business_name`` is ``None``.
+``business_area_name`` is ``None``.
 """
 
 from __future__ import annotations
@@ -21,15 +23,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from bipro_ruv.models import FrozenModel
 
 __all__ = ["ARBEITSGEBIETE", "Arbeitsgebiet", "get_arbeitsgebiet"]
 
 
-class Arbeitsgebiet(BaseModel):
+class Arbeitsgebiet(FrozenModel):
     """One entry of R+V's Arbeitsgebiet table."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str = Field(..., pattern=r"^[0-9]{2}$", description="Arbeitsgebiet, the first two VSNR digits")
     name: str = Field(..., description="Meaning as R+V words it (German)")
@@ -43,6 +45,7 @@ class Arbeitsgebiet(BaseModel):
 
 
 def _entries() -> dict[str, Arbeitsgebiet]:
+    # Longer than 60 lines only because it is a data table (one line per Arbeitsgebiet).
     current = {
         "10": "Unfall",
         "11": "Gruppen-Unfall",

@@ -310,7 +310,7 @@ def rule_text(link: DeepLink) -> str:
     """Which of R+V's deep-link rules applied, in words."""
     number = link.vsnr
     if link.kind is DeepLinkKind.CONTRACT:
-        text = f"contract page (Arbeitsgebiet {number.line_of_business}, number {number.number})"
+        text = f"contract page (Arbeitsgebiet {number.business_area}, number {number.number})"
         if number.branch:
             text += f"; Filialdirektion {number.branch} not needed"
         return text

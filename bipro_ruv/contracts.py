@@ -1,8 +1,9 @@
 """The contract index: everything delivered for one contract, keyed by (VU-Nummer, VSNR).
 
-Documents (Norm 430, from a :class:`~bipro_ruv.transfer.models.FetchReport` or the fetch
-journal) and, as their parsers land, GDV contracts and CSV records are joined on the
-canonical :class:`~bipro_ruv.vsnr.Vsnr` under the VU-Nummer of the risk carrier. The
+Documents (Norm 430, from a :class:`~bipro_ruv.transfer.models.FetchReport` or a document
+store: an inbox's fetch journal, or any :class:`~bipro_ruv.store.DocumentStore`) and, as
+their parsers land, GDV contracts and CSV records are joined on the canonical
+:class:`~bipro_ruv.vsnr.Vsnr` under the VU-Nummer of the risk carrier. The
 VU-Nummer is part of the key because one number can name two contracts: when Condor
 (5339) was merged into R+V Allgemeine (5438) in 2024, contracts kept their numbers, so
 ``(5339, 18560093318)`` and ``(5438, 18560093318)`` are two entries, never one
@@ -27,8 +28,8 @@ from typing import TypeVar
 from bipro_ruv._wire.fs import first_non_folder, resolve_folder, storage_error
 from bipro_ruv.errors import JournalError, StorageError
 from bipro_ruv.migration import CondorMigration, VsnrMatch, VsnrTranslator
-from bipro_ruv.transfer.fetch import journal_path
-from bipro_ruv.transfer.journal import Journal, JournalDocument, ShipmentState
+from bipro_ruv.store import Account, DocumentRecord, DocumentStore, ShipmentState
+from bipro_ruv.store.sqlite import SqliteStore, journal_path
 from bipro_ruv.transfer.models import Document
 from bipro_ruv.vsnr import Vsnr
 
@@ -37,7 +38,7 @@ __all__ = ["ContractEntry", "ContractIndex"]
 R = TypeVar("R")
 
 _VU_NUMBER = re.compile(r"\d{4,5}")
-# Only these shipments have every document durably in place (see bipro_ruv.transfer.journal).
+# Only these shipments have every document durably in place (see bipro_ruv.store.protocol).
 _DURABLE = frozenset({ShipmentState.STORED, ShipmentState.ACKNOWLEDGED})
 
 
@@ -78,7 +79,7 @@ class _Slot:
 class ContractIndex:
     """Documents and records per contract, keyed by ``(vu_number, Vsnr)``; never overwritten.
 
-    Build it with :meth:`from_journal` or :meth:`add_documents`, and :meth:`add` any other
+    Build it with :meth:`from_journal`, :meth:`from_store` or :meth:`add_documents`, and :meth:`add` any other
     record. Documents without a readable VSNR or a usable VU-Nummer are kept in
     :attr:`unassigned`. Iteration yields :class:`ContractEntry` snapshots ordered by
     VU-Nummer and number; ``len`` counts entries. ``migrations`` (the Condor migration
@@ -92,8 +93,15 @@ class ContractIndex:
         self._translators: dict[str | None, VsnrTranslator] = {}
 
     @classmethod
-    def from_journal(cls, inbox: str | Path, migrations: Iterable[CondorMigration] = ()) -> ContractIndex:
-        """The documents of every stored shipment recorded in ``inbox``'s fetch journal.
+    def from_journal(
+        cls,
+        inbox: str | Path,
+        migrations: Iterable[CondorMigration] = (),
+        *,
+        account: Account | None = None,
+    ) -> ContractIndex:
+        """The documents of every stored shipment recorded in ``inbox``'s fetch journal
+        (the SQLite store a fetch uses by default): of ``account``, or of every account.
 
         Shipments still being downloaded or stored are left out: their files may not be in
         place yet. Raises :class:`~bipro_ruv.errors.StorageError` when ``inbox`` is no
@@ -103,7 +111,7 @@ class ContractIndex:
         folder = resolve_folder(Path(inbox), "the inbox")
         path = journal_path(folder)
         try:
-            present = path.exists()  # anything else in its place: Journal says what is wrong
+            present = path.exists()  # anything else in its place: SqliteStore says what is wrong
         except OSError as exc:
             raise storage_error(exc, path, "look for the journal") from exc
         if not present:
@@ -115,34 +123,49 @@ class ContractIndex:
                     f"there is no inbox {folder}: {blocker} is a file, not a folder", path=blocker
                 )
             raise JournalError(f"there is no fetch journal at {path}; fetch into {folder} first", path=path)
+        with SqliteStore(path) as store:
+            return cls.from_store(store, folder, account=account, migrations=migrations)
+
+    @classmethod
+    def from_store(
+        cls,
+        store: DocumentStore,
+        inbox: str | Path,
+        *,
+        account: Account | None = None,
+        migrations: Iterable[CondorMigration] = (),
+    ) -> ContractIndex:
+        """The documents of every stored shipment in ``store``: of ``account``, or of every
+        account (also records of an older journal no fetch has adopted yet). ``inbox`` is the
+        folder the store's paths are relative to. The store is read, not closed.
+        """
+        durable = {
+            (item.account, item.shipment_id) for item in store.shipments(account) if item.state in _DURABLE
+        }
+        rows = [row for row in store.documents(account) if (row.account, row.shipment_id) in durable]
         index = cls(migrations)
-        with Journal(path) as journal:
-            durable = {
-                (item.profile, item.shipment_id) for item in journal.shipments() if item.state in _DURABLE
-            }
-            rows = [row for row in journal.documents() if (row.profile, row.shipment_id) in durable]
-        index.add_documents(rows, inbox=folder)
+        index.add_documents(rows, inbox=Path(inbox))
         return index
 
     # -- building -------------------------------------------------------------------------
 
     def add_documents(
         self,
-        documents: Iterable[Document | JournalDocument],
+        documents: Iterable[Document | DocumentRecord],
         *,
         inbox: str | Path | None = None,
         vu_number: str | None = None,
     ) -> None:
         """File documents under their contract.
 
-        :param inbox: the folder journal paths are relative to (needed for
-            :class:`JournalDocument` rows only).
+        :param inbox: the folder a store's paths are relative to (needed for
+            :class:`~bipro_ruv.store.DocumentRecord` rows only).
         :param vu_number: for documents that name no VU-Nummer (a fetch always records the
             profile's, so this is for documents from elsewhere).
         """
         default_vu = _check_vu_number(vu_number) if vu_number is not None else None
         for item in documents:
-            document = item if isinstance(item, Document) else _from_journal(item, inbox)
+            document = item if isinstance(item, Document) else _from_record(item, inbox)
             vu = document.vu_number.strip() if document.vu_number else default_vu
             if document.vsnr is None or vu is None or not _VU_NUMBER.fullmatch(vu):
                 self._unassigned.append(document)
@@ -237,7 +260,7 @@ def _check_vu_number(vu_number: str) -> str:
     return vu_number
 
 
-def _from_journal(row: JournalDocument, inbox: str | Path | None) -> Document:
+def _from_record(row: DocumentRecord, inbox: str | Path | None) -> Document:
     if inbox is None:
-        raise TypeError("journal rows hold paths relative to the inbox: pass inbox=")
-    return row.to_document(Path(inbox))
+        raise TypeError("store records hold paths relative to the inbox: pass inbox=")
+    return Document.from_record(row, Path(inbox))

@@ -25,13 +25,16 @@ import string
 from enum import Enum
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from bipro_ruv.models import FrozenModel
 from bipro_ruv.vsnr import Vsnr
 
 __all__ = ["DEFAULT_PORTAL_LINKS", "DeepLink", "DeepLinkKind", "PortalLinks", "deep_link"]
 
-_PLACEHOLDERS = frozenset({"vsnr", "line_of_business", "number", "branch"})
+_PLACEHOLDERS = frozenset({"vsnr", "business_area", "number", "branch"})
+# Placeholders renamed in 0.x, named in the error so an old profile is fixed in one step.
+_RENAMED = {"line_of_business": "business_area"}
 _IDENTIFYING = frozenset({"vsnr", "number"})
 _SCHEMES = frozenset({"https", "http"})
 
@@ -47,17 +50,17 @@ class DeepLinkKind(str, Enum):
     SEARCH = "search"
 
 
-class PortalLinks(BaseModel):
+class PortalLinks(FrozenModel):
     """URL templates for the portal's contract page and search mask.
 
     Placeholders: ``{vsnr}`` (canonical number: ``32123456789``, ``123456789`` or
-    ``70/850632``), ``{line_of_business}``, ``{number}`` (nine digits; six for an old
-    Condor number) and ``{branch}``; absent parts are empty. Every value is URL-quoted,
-    ``/`` included. Templates are checked on creation: only these placeholders, no
-    format specs, an absolute http(s) URL, and at least ``{vsnr}`` or ``{number}``.
+    ``70/850632``), ``{business_area}`` (the Arbeitsgebiet), ``{number}`` (nine digits;
+    six for an old Condor number) and ``{branch}`` (the Filialdirektion); absent parts are
+    empty. Every value is URL-quoted, ``/`` included. Templates are checked on creation:
+    only these placeholders, no format specs, an absolute http(s) URL, and at least
+    ``{vsnr}`` or ``{number}``. (``{line_of_business}`` of earlier releases is refused with a
+    hint: the name now means the GDV Sparte.)
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     contract_url: str = Field(..., description="Template for a complete number (Arbeitsgebiet + number)")
     search_url: str = Field(..., description="Template for the search mask, number prefilled")
@@ -69,6 +72,9 @@ class PortalLinks(BaseModel):
         for _literal, name, spec, conversion in string.Formatter().parse(template):
             if name is None:
                 continue
+            if name in _RENAMED:
+                new = _RENAMED[name]
+                raise ValueError(f"placeholder {{{name}}} is now called {{{new}}} (the Arbeitsgebiet)")
             if name not in _PLACEHOLDERS:
                 names = ", ".join(f"{{{known}}}" for known in sorted(_PLACEHOLDERS))
                 raise ValueError(f"unknown placeholder {{{name}}}; known are {names}")
@@ -93,10 +99,8 @@ with the URLs a Norm 440 ``getLinks`` answer shows. The search template uses ``{
 not ``{number}``, so an old Condor number is searched as a whole (``70/850632``)."""
 
 
-class DeepLink(BaseModel):
+class DeepLink(FrozenModel):
     """A portal URL for one VSNR."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     url: str
     kind: DeepLinkKind
@@ -113,7 +117,7 @@ def deep_link(vsnr: str | Vsnr, links: PortalLinks = DEFAULT_PORTAL_LINKS) -> De
     template = links.contract_url if kind is DeepLinkKind.CONTRACT else links.search_url
     values = {
         "vsnr": str(number),
-        "line_of_business": number.line_of_business or "",
+        "business_area": number.business_area or "",
         "number": number.number,
         "branch": number.branch or "",
     }

@@ -44,8 +44,9 @@ per layer and chained with ``raise ... from exc`` so the cause stays visible::
 sentence what is wrong with it ("the inbox /srv/x is a file, not a folder"); the
 ``OSError`` or ``sqlite3.Error`` behind it is chained as ``__cause__``.
 
-Every :class:`BiproError` carries ``prozess_id`` and ``meldungen`` when the server sent
-them (BiPRO Norm 250: ``nachrichten:Status``), so a support ticket can quote them.
+Every :class:`BiproError` carries ``process_id`` (the ProzessID) and ``messages`` (the
+Meldungen) when the server sent them (BiPRO Norm 250: ``nachrichten:Status``), so a support
+ticket can quote them. ``message`` (singular) is the exception's own text, not a Meldung.
 
 Texts a server sent can quote what the request carried (a careless server echoes the
 token or password). So :class:`BiproError` masks registered secrets and secret XML
@@ -69,7 +70,7 @@ from bipro_ruv._redact import redact
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from bipro_ruv.models import Meldung, Status
+    from bipro_ruv.models import Message, Status
 
 __all__ = [
     "AccountLockedError",
@@ -110,16 +111,17 @@ class _ServerContext(TypedDict, total=False):
     """What a server said about a failed call; every exception of the tree takes it."""
 
     status: Status | None
-    prozess_id: str | None
-    meldungen: Sequence[Meldung]
+    process_id: str | None
+    messages: Sequence[Message]
 
 
 class BiproError(Exception):
     """Root of every error raised by bipro-ruv.
 
-    ``status`` is the parsed BiPRO ``Status`` when the server sent one; ``prozess_id``
-    and ``meldungen`` are taken from it (or given directly). ``message``, the Meldungen
-    (in ``meldungen`` and ``status``) and ``str()`` have every known secret masked.
+    ``status`` is the parsed BiPRO ``Status`` when the server sent one; ``process_id``
+    (ProzessID) and ``messages`` (its Meldungen) are taken from it (or given directly).
+    ``message``, the Meldungen (in ``messages`` and ``status``) and ``str()`` have every
+    known secret masked.
     Subclasses with attributes of their own accept the same three keywords.
     """
 
@@ -128,17 +130,17 @@ class BiproError(Exception):
         message: str,
         *,
         status: Status | None = None,
-        prozess_id: str | None = None,
-        meldungen: Sequence[Meldung] = (),
+        process_id: str | None = None,
+        messages: Sequence[Message] = (),
     ) -> None:
         message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = _masked_status(status)
-        given = prozess_id if prozess_id is not None else (status.prozess_id if status else None)
-        self.prozess_id = None if given is None else redact(given)
-        self.meldungen: tuple[Meldung, ...] = tuple(_masked_meldung(m) for m in meldungen) or (
-            self.status.meldungen if self.status else ()
+        given = process_id if process_id is not None else (status.process_id if status else None)
+        self.process_id = None if given is None else redact(given)
+        self.messages: tuple[Message, ...] = tuple(_masked_message(m) for m in messages) or (
+            self.status.messages if self.status else ()
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -153,11 +155,11 @@ class BiproError(Exception):
 
     def __str__(self) -> str:
         parts = [self.message]
-        codes = ", ".join(f"{m.meldung_id or '?'} {m.text or ''}".strip() for m in self.meldungen)
+        codes = ", ".join(f"{m.code or '?'} {m.text or ''}".strip() for m in self.messages)
         if codes:
             parts.append(f"[{codes}]")
-        if self.prozess_id:
-            parts.append(f"(ProzessID {self.prozess_id})")
+        if self.process_id:
+            parts.append(f"(ProzessID {self.process_id})")
         # Masked again as a whole: attributes may have been replaced since __init__, and a
         # secret registered later is masked too.
         return redact(" ".join(parts))
@@ -168,16 +170,12 @@ def _unpickle(cls: type[BiproError], args: tuple[object, ...]) -> BiproError:
     return cls.__new__(cls, *args)
 
 
-def _masked_meldung(meldung: Meldung) -> Meldung:
-    """``meldung`` with its server texts (Text, Quelle, Identifikationsnummer) masked."""
-    fields = {
-        "text": meldung.text,
-        "quelle": meldung.quelle,
-        "identifikationsnummer": meldung.identifikationsnummer,
-    }
+def _masked_message(message: Message) -> Message:
+    """``message`` with its server texts (Text, Quelle, Identifikationsnummer) masked."""
+    fields = {"text": message.text, "source": message.source, "reference": message.reference}
     masked = {name: redact(value) for name, value in fields.items() if value is not None}
     changed = {name: value for name, value in masked.items() if value != fields[name]}
-    return meldung.model_copy(update=changed) if changed else meldung
+    return message.model_copy(update=changed) if changed else message
 
 
 def _masked_status(status: Status | None) -> Status | None:
@@ -185,11 +183,11 @@ def _masked_status(status: Status | None) -> Status | None:
     if status is None:
         return None
     changed: dict[str, object] = {}
-    meldungen = tuple(_masked_meldung(m) for m in status.meldungen)
-    if any(new is not old for new, old in zip(meldungen, status.meldungen, strict=True)):
-        changed["meldungen"] = meldungen
-    if status.prozess_id is not None and redact(status.prozess_id) != status.prozess_id:
-        changed["prozess_id"] = redact(status.prozess_id)
+    messages = tuple(_masked_message(m) for m in status.messages)
+    if any(new is not old for new, old in zip(messages, status.messages, strict=True)):
+        changed["messages"] = messages
+    if status.process_id is not None and redact(status.process_id) != status.process_id:
+        changed["process_id"] = redact(status.process_id)
     return status.model_copy(update=changed) if changed else status
 
 
@@ -314,12 +312,12 @@ class ServiceError(BiproError):
         message: str,
         *,
         status: Status | None = None,
-        prozess_id: str | None = None,
-        meldungen: Sequence[Meldung] = (),
+        process_id: str | None = None,
+        messages: Sequence[Message] = (),
         fault_code: str | None = None,
         http_status: int | None = None,
     ) -> None:
-        super().__init__(message, status=status, prozess_id=prozess_id, meldungen=meldungen)
+        super().__init__(message, status=status, process_id=process_id, messages=messages)
         self.fault_code = fault_code
         self.http_status = http_status
 

@@ -25,23 +25,28 @@ itself is :meth:`bipro_ruv.Client.get_links`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from bipro_ruv._wire.endpoints import ServiceKind
 from bipro_ruv._wire.soap import check_status
 from bipro_ruv._wire.xml import child, child_text, children
+from bipro_ruv.auth.connection import Connection
 from bipro_ruv.deeplink import DeepLink
+from bipro_ruv.deeplink import deep_link as offline_deep_link
 from bipro_ruv.errors import ProtocolError
-from bipro_ruv.models import Status
+from bipro_ruv.models import FrozenModel, Status
 from bipro_ruv.vsnr import Vsnr
 
 __all__ = [
     "DeepLinkSource",
+    "ExtranetService",
     "Link",
     "PartnerQuery",
     "ResolvedDeepLink",
@@ -51,6 +56,8 @@ __all__ = [
     "parse_links_reply",
     "partner_search",
 ]
+
+log = logging.getLogger("bipro_ruv.extranet")
 
 _SCHEMES = frozenset({"https", "http"})
 _MASK = "***"
@@ -80,15 +87,11 @@ def _check_url(url: str) -> str:
     return url
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Link(_Frozen):
+class Link(FrozenModel):
     """One ``Link`` of a ``getLinks`` answer."""
 
     # A rejected URL may still carry a token: keep it out of validation errors.
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     url: str = Field(..., description="URL: open it in the broker's browser; may carry a session token")
     target: str | None = Field(None, description="ZielID (provider-specific, no public code list)")
@@ -104,7 +107,7 @@ class Link(_Frozen):
             yield name, mask_url(value) if name == "url" else value
 
 
-class PartnerQuery(_Frozen):
+class PartnerQuery(FrozenModel):
     """A ``Partnersuche``: at least one criterion; the insurer decides how they match."""
 
     partner_number: str | None = Field(None, description="PartnernummerVu: the insurer's customer number")
@@ -211,3 +214,64 @@ class ResolvedDeepLink(DeepLink):
         online = self.source is DeepLinkSource.GET_LINKS
         for name, value in super().__repr_args__():
             yield name, mask_url(value) if online and name == "url" else value
+
+
+class ExtranetService:
+    """BiPRO Norm 440 (ExtranetService) and R+V's deep-link rules: ``client.extranet``."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get_links(self, *, vsnr: str | Vsnr | None = None, partner: PartnerQuery | None = None) -> list[Link]:
+        """Portal links from ``getLinks``: for one contract (``vsnr``) or a partner search.
+
+        Pass exactly one of ``vsnr`` and ``partner``. The URLs may carry a one-time
+        session token: open them in the broker's browser, do not store or log them. A
+        number that is no VSNR raises :class:`~bipro_ruv.errors.InvalidVsnr` before
+        anything is sent; a non-ok status raises :class:`~bipro_ruv.errors.ServiceError`.
+        """
+        if vsnr is not None and partner is None:
+            search = contract_search(vsnr)
+        elif partner is not None and vsnr is None:
+            search = partner_search(partner)
+        else:
+            raise TypeError("get_links() takes exactly one of vsnr= and partner=")
+        version = self._connection.endpoint(ServiceKind.EXTRANET).endpoint.bipro_version
+        payload = self._connection.call(
+            ServiceKind.EXTRANET, "getLinks", idempotent=True, Request=links_request(version, search)
+        )
+        links, _status = parse_links_reply(payload)
+        # Never the URLs themselves: they may be one-time credentials.
+        log.debug("getLinks: %d link(s)", len(links))
+        return links
+
+    def deep_link(self, vsnr: str | Vsnr, *, online: bool = False) -> ResolvedDeepLink:
+        """The portal link for ``vsnr`` following R+V's rules (see :mod:`bipro_ruv.deeplink`).
+
+        ``kind`` is the rule: a complete number (with or without Filialdirektion) leads to
+        the contract page, a number without Arbeitsgebiet to the search mask with the
+        number prefilled. Offline (the default) the URL comes from the profile's templates
+        and nothing is sent. ``online=True`` asks ``getLinks`` with the canonical number
+        (the Arbeitsgebiet kept, the Filialdirektion dropped) and takes the first link of
+        the answer; R+V's service itself opens the search mask for a number without
+        Arbeitsgebiet. When ``getLinks`` answers OK but without a link, the offline
+        template is used (``source`` says so, and a warning is logged); an error status
+        raises. An invalid number raises :class:`~bipro_ruv.errors.InvalidVsnr` either way.
+        """
+        offline = offline_deep_link(vsnr, self._connection.profile.portal)
+        links = self.get_links(vsnr=offline.vsnr) if online else []
+        if online and not links:
+            log.warning("getLinks answered without a link; using the offline %s template", offline.kind.value)
+        if not links:
+            return ResolvedDeepLink(
+                url=offline.url, kind=offline.kind, vsnr=offline.vsnr, source=DeepLinkSource.OFFLINE
+            )
+        first = links[0]
+        return ResolvedDeepLink(
+            url=first.url,
+            kind=offline.kind,
+            vsnr=offline.vsnr,
+            source=DeepLinkSource.GET_LINKS,
+            target=first.target,
+            description=first.description,
+        )

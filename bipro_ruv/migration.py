@@ -40,10 +40,11 @@ from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bipro_ruv._wire.fs import storage_error
 from bipro_ruv.errors import DataPackageError
+from bipro_ruv.models import FrozenModel
 from bipro_ruv.vsnr import InvalidVsnr, Vsnr, VsnrKind
 
 __all__ = [
@@ -85,11 +86,7 @@ _GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4}|[0-9]{2})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CondorMigration(_Frozen):
+class CondorMigration(FrozenModel):
     """One row of the Condormigration-Vertragsliste."""
 
     old: Vsnr = Field(..., description="Alte Vertragsnummer (old Condor or pre-migration number)")
@@ -103,7 +100,7 @@ class CondorMigration(_Frozen):
     raw: str = Field(..., description="The line as it was in the file")
 
 
-class MigrationRowError(_Frozen):
+class MigrationRowError(FrozenModel):
     """A row that was not turned into a :class:`CondorMigration`, and why."""
 
     line_number: int = Field(..., ge=1)
@@ -111,7 +108,7 @@ class MigrationRowError(_Frozen):
     raw: str
 
 
-class MigrationList(_Frozen):
+class MigrationList(FrozenModel):
     """The readable rows of one migration list, the rejected ones, and what was detected."""
 
     records: tuple[CondorMigration, ...]
@@ -286,7 +283,7 @@ class MatchRule(str, Enum):
     MIGRATION = "migration"
 
 
-class VsnrMatch(_Frozen):
+class VsnrMatch(FrozenModel):
     """The outcome of :meth:`VsnrTranslator.resolve`."""
 
     delivered: str | None = Field(..., description="The number as delivered")

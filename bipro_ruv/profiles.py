@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, PortalLinks
 from bipro_ruv.errors import ConfigurationError
+from bipro_ruv.models import FrozenModel
 
 __all__ = [
     "PROFILES",
@@ -28,10 +29,9 @@ __all__ = [
     "get_profile",
 ]
 
-class InsurerProfile(BaseModel):
-    """Declarative description of one insurer's BiPRO services."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class InsurerProfile(FrozenModel):
+    """Declarative description of one insurer's BiPRO services."""
 
     key: str = Field(..., description="Short name used by Client(profile=...)")
     name: str = Field(..., description="Legal name of the risk carrier")

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from bipro_ruv._wire.policy import Timeouts
+from bipro_ruv.auth.credentials import Credentials, UsernamePassword
 from bipro_ruv.errors import ConfigurationError
+from bipro_ruv.models import FrozenModel
 
 __all__ = ["Settings"]
 
@@ -22,11 +24,13 @@ ENV_PREFIX = "BIPRO_RUV_"
 _FLAGS = frozenset({"allow_insecure_http", "trust_env"})
 
 
-class Settings(BaseModel):
+class Settings(FrozenModel):
     """Connection settings for :class:`bipro_ruv.Client`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+    login: Literal["password"] = Field(
+        "password",
+        description="Login method: 'password' (Norm 410 STS with the Maklerportal password); TGIC to follow",
+    )
     username: str = Field(..., min_length=1, description="Maklerportal user id")
     password: SecretStr = Field(..., description="Maklerportal password")
     profile: str = Field("ruv", description="Insurer profile key: ruv, kravag, condor")
@@ -60,6 +64,10 @@ class Settings(BaseModel):
             names = ", ".join(prefix + name.upper() for name in missing)
             raise ConfigurationError(f"missing environment variable(s): {names}")
         return cls(**values)
+
+    def credentials(self) -> Credentials:
+        """The login method these settings describe, as a value for ``Client(credentials=...)``."""
+        return UsernamePassword(self.username, self.password)
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`bipro_ruv.Client` (without the credentials)."""

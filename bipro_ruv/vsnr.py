@@ -39,7 +39,7 @@ Decisions where R+V publishes nothing (each is checked by ``tests/test_vsnr.py``
 * **Old Condor numbers** need their separator (``70/850632``, ``70 850632``): eight bare
   digits are rejected, because they are just as likely a nine-digit number whose leading
   zero a spreadsheet removed. Whether the old prefix ``70`` is an Arbeitsgebiet is not
-  known, so ``line_of_business`` is ``None`` and ``condor_prefix`` holds it.
+  known, so ``business_area`` is ``None`` and ``condor_prefix`` holds it.
 * ``validate=False`` skips the plausibility rules (Arbeitsgebiet starting with 0,
   Filialdirektion 000, separator placement) but never the structure (ASCII digits, digit
   count). A value valid with ``validate=True`` gives the same result either way.
@@ -68,8 +68,8 @@ _STRIPPED = string.whitespace + "\u00a0"
 # GDV Satzart 0100 ff., field VSNR: AN(17), "rechtsbündig, mit Leerstellen linksbündig auffüllen".
 _GDV_FIELD_WIDTH = 17
 _LEGACY_SHAPE = (2, 6)
-_BRANCH, _LINE, _NUMBER = 3, 2, 9
-_FORMS = (_BRANCH + _LINE + _NUMBER, _LINE + _NUMBER, _NUMBER)
+_BRANCH, _AREA, _NUMBER = 3, 2, 9
+_FORMS = (_BRANCH + _AREA + _NUMBER, _AREA + _NUMBER, _NUMBER)
 _MAX_LENGTH = 40
 
 
@@ -122,9 +122,10 @@ class Vsnr(str):
         return VsnrKind.LEGACY_CONDOR if "/" in self else VsnrKind.MODERN
 
     @property
-    def line_of_business(self) -> str | None:
-        """Arbeitsgebiet (two digits), ``None`` if not written or for an old Condor number."""
-        return self[:_LINE] if len(self) == _LINE + _NUMBER else None
+    def business_area(self) -> str | None:
+        """Arbeitsgebiet (two digits, R+V's own, not the GDV Sparte), ``None`` if not written
+        or for an old Condor number."""
+        return self[:_AREA] if len(self) == _AREA + _NUMBER else None
 
     @property
     def number(self) -> str:
@@ -144,12 +145,12 @@ class Vsnr(str):
     @property
     def is_complete(self) -> bool:
         """True for Arbeitsgebiet + number: the form that names one contract directly."""
-        return self.line_of_business is not None
+        return self.business_area is not None
 
     @property
-    def line_of_business_name(self) -> str | None:
+    def business_area_name(self) -> str | None:
         """R+V's meaning of the Arbeitsgebiet, ``None`` if absent or not in the table."""
-        code = self.line_of_business
+        code = self.business_area
         entry = get_arbeitsgebiet(code) if code is not None else None
         return entry.name if entry is not None else None
 
@@ -158,7 +159,7 @@ class Vsnr(str):
         """Human form: ``32 123456789``, ``123/32 123456789``, ``123456789``, ``70/850632``."""
         if not self.is_complete:
             return str(self)
-        text = f"{self.line_of_business} {self.number}"
+        text = f"{self.business_area} {self.number}"
         return f"{self._branch}/{text}" if self._branch else text
 
     def __repr__(self) -> str:
@@ -272,9 +273,9 @@ def _field_problem(digits: str, *, strict: bool) -> str | None:
         return "the nine-digit number is all zeros"
     if not strict:
         return None
-    if len(digits) >= _LINE + _NUMBER and digits[-_NUMBER - _LINE] == "0":
-        return f"the Arbeitsgebiet {digits[-_NUMBER - _LINE :][:_LINE]!r} begins with 0"
-    if len(digits) == _BRANCH + _LINE + _NUMBER and digits[:_BRANCH] == "000":
+    if len(digits) >= _AREA + _NUMBER and digits[-_NUMBER - _AREA] == "0":
+        return f"the Arbeitsgebiet {digits[-_NUMBER - _AREA :][:_AREA]!r} begins with 0"
+    if len(digits) == _BRANCH + _AREA + _NUMBER and digits[:_BRANCH] == "000":
         return "the Filialdirektion 000 is no branch number"
     return None
 
@@ -290,18 +291,18 @@ def _cut_positions(groups: list[str]) -> list[int]:
 
 def _cut_problem(length: int, cuts: list[int]) -> str | None:
     """A separator may fall between fields or inside the number, never inside AG or branch."""
-    branch_end = _BRANCH if length == _BRANCH + _LINE + _NUMBER else 0
-    line_end = branch_end + _LINE if length > _NUMBER else branch_end
+    branch_end = _BRANCH if length == _BRANCH + _AREA + _NUMBER else 0
+    area_end = branch_end + _AREA if length > _NUMBER else branch_end
     for cut in cuts:
         if 0 < cut < branch_end:
             return "a separator splits the Filialdirektion"
-        if branch_end < cut < line_end:
+        if branch_end < cut < area_end:
             return "a separator splits the Arbeitsgebiet"
     return None
 
 
 def _split(digits: str) -> tuple[str, str | None]:
-    if len(digits) == _BRANCH + _LINE + _NUMBER:
+    if len(digits) == _BRANCH + _AREA + _NUMBER:
         return digits[_BRANCH:], digits[:_BRANCH]
     return digits, None
 

@@ -15,7 +15,7 @@ from typing import Any
 from bipro_ruv.sandbox import Sandbox
 from bipro_ruv.sandbox.content.hostile import DEFECTS_THAT_FAIL
 from bipro_ruv.sandbox.content.shipments import SeedDocument, SeedShipment
-from bipro_ruv.transfer.journal import JournalDocument
+from bipro_ruv.store import Account, DocumentRecord
 
 
 def expected_hashes(sb: Sandbox, *, include_failing: bool = False) -> Counter[str]:
@@ -43,10 +43,14 @@ def stored_hashes(inbox: Path) -> Counter[str]:
     return Counter(hashlib.sha256(p.read_bytes()).hexdigest() for p in stored_files(inbox))
 
 
-def journal_document(shipment_id: str, path: str, **fields: Any) -> JournalDocument:
+#: The account test records are kept under (a fetch uses the client's profile and user id).
+ACCOUNT = Account("ruv", "rom4711")
+
+
+def journal_document(shipment_id: str, path: str, **fields: Any) -> DocumentRecord:
     """A journal row of one PDF at ``path`` (relative to the inbox); ``fields`` override the rest."""
-    row = JournalDocument(
-        profile="ruv",
+    row = DocumentRecord(
+        account=ACCOUNT,
         shipment_id=shipment_id,
         seq=0,
         path=path,

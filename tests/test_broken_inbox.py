@@ -21,9 +21,10 @@ import pytest
 
 from bipro_ruv import Client, ContractIndex, JournalError, StorageError, read_migration_list
 from bipro_ruv.sandbox import Sandbox
-from bipro_ruv.transfer.fetch import STATE_DIR, journal_path
-from bipro_ruv.transfer.journal import Journal
+from bipro_ruv.store import STATE_DIR
+from bipro_ruv.store.sqlite import SqliteStore, journal_path
 from tests._cli import run_as
+from tests._expected import ACCOUNT
 
 # Nothing listens on port 9: a call that reached the network would fail differently.
 NOWHERE = "http://127.0.0.1:9"
@@ -224,19 +225,22 @@ def test_contract_index_without_a_journal(tmp_path: Path) -> None:
 def test_journal(make: Breaker, tmp_path: Path) -> None:
     broken = make(tmp_path)
     with pytest.raises(JournalError) as raised:
-        Journal(journal_path(broken.inbox))
+        SqliteStore(journal_path(broken.inbox))
     check(raised, broken)
 
 
 def test_journal_whose_folder_cannot_be_made(tmp_path: Path) -> None:
     (tmp_path / "inbox").write_text("a file")
     with pytest.raises(JournalError, match="a part of the path is a file, not a folder"):
-        Journal(journal_path(tmp_path / "inbox"))
+        SqliteStore(journal_path(tmp_path / "inbox"))
 
 
 def test_journal_marks_only_what_it_knows(tmp_path: Path) -> None:
-    with Journal(tmp_path / "journal.sqlite3") as journal, pytest.raises(JournalError, match="no shipment"):
-        journal.mark_stored("ruv", "UNBEKANNT")
+    with (
+        SqliteStore(tmp_path / "journal.sqlite3") as journal,
+        pytest.raises(JournalError, match="no shipment"),
+    ):
+        journal.mark_stored(ACCOUNT, "UNBEKANNT")
 
 
 @pytest.mark.parametrize("make", FOLDERS + JOURNALS, ids=lambda make: make.__name__)

@@ -13,11 +13,11 @@ from bipro_ruv import Client, JournalError
 from bipro_ruv.contracts import ContractIndex
 from bipro_ruv.migration import CondorMigration, MatchRule
 from bipro_ruv.sandbox import Sandbox
-from bipro_ruv.transfer.fetch import journal_path
-from bipro_ruv.transfer.journal import Journal, ShipmentInfo
+from bipro_ruv.store import ShipmentInfo
+from bipro_ruv.store.sqlite import SqliteStore, journal_path
 from bipro_ruv.transfer.models import Document, FetchReport
 from bipro_ruv.vsnr import InvalidVsnr, Vsnr
-from tests._expected import journal_document
+from tests._expected import ACCOUNT, journal_document
 
 # Delivered by the sandbox: KRAVAG (5058) Kfz contract 32 701234568 with one Schadenschreiben,
 # and 18 560093318, delivered once under Condor (5339) and once under R+V (5438) after the merger.
@@ -233,16 +233,16 @@ def test_an_old_condor_number_is_found_through_the_migration_list() -> None:
 
 
 def test_from_journal_leaves_out_shipments_whose_files_are_not_stored_yet(tmp_path: Path) -> None:
-    with Journal(journal_path(tmp_path)) as journal:
+    with SqliteStore(journal_path(tmp_path)) as journal:
         for seq, vsnr in enumerate(["30418820375", "10330178864"]):
             journal.plan(
-                "ruv",
+                ACCOUNT,
                 f"S{seq}",
                 ShipmentInfo(vu_number="5438"),
                 f"S{seq}",
                 [journal_document(f"S{seq}", f"S{seq}/{seq}.pdf", vsnr=vsnr, vu_number="5438")],
             )
-        journal.mark_stored("ruv", "S0")
+        journal.mark_stored(ACCOUNT, "S0")
     index = ContractIndex.from_journal(tmp_path)
     assert [(entry.vsnr, [doc.path for doc in entry.documents]) for entry in index] == [
         ("30418820375", [tmp_path.resolve() / "S0" / "0.pdf"])

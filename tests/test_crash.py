@@ -29,7 +29,8 @@ import pytest
 
 from bipro_ruv import Client
 from bipro_ruv.sandbox import Sandbox, SandboxConfig
-from bipro_ruv.transfer.fetch import STATE_DIR, journal_path
+from bipro_ruv.store import STATE_DIR
+from bipro_ruv.store.sqlite import journal_path
 from bipro_ruv.transfer.models import FetchEvent
 from tests._expected import expected_hashes, stored_files, stored_hashes
 

@@ -13,7 +13,7 @@ from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLinkKind, PortalLinks, 
 from bipro_ruv.vsnr import InvalidVsnr, Vsnr
 
 LINKS = PortalLinks(
-    contract_url="https://portal.example/vertrag/{line_of_business}/{number}?fd={branch}",
+    contract_url="https://portal.example/vertrag/{business_area}/{number}?fd={branch}",
     search_url="https://portal.example/suche?q={vsnr}",
 )
 
@@ -91,7 +91,7 @@ def test_deep_link_is_frozen() -> None:
     "template",
     [
         "https://portal.example/v?vsnr={vsnr}",
-        "http://127.0.0.1:8080/v/{line_of_business}-{number}",
+        "http://127.0.0.1:8080/v/{business_area}-{number}",
         "https://portal.example/v/{number}?fd={branch}",
     ],
 )
@@ -106,6 +106,11 @@ def test_portal_links_accept_templates(template: str) -> None:
             "https://portal.example/{kennzeichen}", "unknown placeholder {kennzeichen}", id="unknown"
         ),
         pytest.param("https://portal.example/{}", "unknown placeholder {}", id="positional"),
+        pytest.param(
+            "https://portal.example/{line_of_business}/{number}",
+            r"\{line_of_business\} is now called \{business_area\}",
+            id="renamed",
+        ),
         pytest.param("https://portal.example/{vsnr.__class__}", "unknown placeholder", id="attribute"),
         pytest.param("https://portal.example/{vsnr!r}", "format spec or conversion", id="conversion"),
         pytest.param("https://portal.example/{vsnr:>20}", "format spec or conversion", id="format-spec"),
@@ -144,4 +149,5 @@ def test_deeplink_module_stays_offline_and_independent_of_profiles() -> None:
             [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
         )
     }
-    assert imported <= {"__future__", "string", "enum", "urllib.parse", "pydantic", "bipro_ruv.vsnr"}
+    kernel = {"bipro_ruv.models"}  # FrozenModel: the base of every model, imports nothing of ours
+    assert imported <= {"__future__", "string", "enum", "urllib.parse", "pydantic", "bipro_ruv.vsnr", *kernel}

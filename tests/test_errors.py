@@ -21,7 +21,7 @@ import bipro_ruv
 from bipro_ruv import errors
 from bipro_ruv._redact import register_secret
 from bipro_ruv.errors import BiproError, InvalidVsnr, StorageError
-from bipro_ruv.models import Meldung, Status
+from bipro_ruv.models import Message, MessageKind, Status
 
 TREE = sorted(
     (
@@ -32,14 +32,14 @@ TREE = sorted(
     key=lambda cls: cls.__name__,
 )
 
-MELDUNGEN = (
-    Meldung(art="Fehler", meldung_id="00961", text="Benutzerkennung oder Passwort falsch"),
-    Meldung(art="Hinweis", meldung_id="00000", quelle="/Request/ID", identifikationsnummer="7"),
+MESSAGES = (
+    Message(kind=MessageKind.ERROR, code="00961", text="Benutzerkennung oder Passwort falsch"),
+    Message(kind=MessageKind.NOTE, code="00000", source="/Request/ID", reference="7"),
 )
 CONTEXT: dict[str, Any] = {
-    "status": Status(prozess_id="P-4711", status_id="NOK", meldungen=MELDUNGEN),
-    "prozess_id": "P-4711",
-    "meldungen": MELDUNGEN,
+    "status": Status(process_id="P-4711", status_id="NOK", messages=MESSAGES),
+    "process_id": "P-4711",
+    "messages": MESSAGES,
 }
 
 # A value for every constructor argument of the tree, optional ones included (so they are
@@ -92,8 +92,8 @@ def test_every_exception_pickles_with_its_attributes(cls: type[BiproError], prot
     assert str(clone) == str(exc)
     assert clone.args == exc.args
     assert vars(clone) == vars(exc)
-    assert clone.prozess_id == "P-4711"
-    assert clone.meldungen == MELDUNGEN
+    assert clone.process_id == "P-4711"
+    assert clone.messages == MESSAGES
     assert clone.status == CONTEXT["status"]
     for name, value in own.items():
         if name != "message":
@@ -102,7 +102,7 @@ def test_every_exception_pickles_with_its_attributes(cls: type[BiproError], prot
 
 def test_unpickling_does_not_mask_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # A worker process may not know the parent's secrets: unpickling must not need them.
-    exc = StorageError("cannot write into /srv/inbox: permission denied", path="/srv/inbox", prozess_id="P-1")
+    exc = StorageError("cannot write into /srv/inbox: permission denied", path="/srv/inbox", process_id="P-1")
     data = pickle.dumps(exc)
 
     def refuse(text: str) -> str:
@@ -116,7 +116,7 @@ def test_unpickling_does_not_mask_again(monkeypatch: pytest.MonkeyPatch) -> None
 def test_a_masked_secret_stays_out_of_the_pickle() -> None:
     secret = "pickle-secret-91c2e7"
     register_secret(secret)
-    exc = errors.ServiceError(f"server echoed {secret}", prozess_id=f"P-{secret}", meldungen=MELDUNGEN)
+    exc = errors.ServiceError(f"server echoed {secret}", process_id=f"P-{secret}", messages=MESSAGES)
     data = pickle.dumps(exc)
     assert secret.encode() not in data
     assert "***" in str(pickle.loads(data))

@@ -27,7 +27,7 @@ from bipro_ruv.vsnr import InvalidVsnr
 from tests.conftest import fixture_file
 
 LINKS = PortalLinks(
-    contract_url="https://portal.example/vertrag/{line_of_business}/{number}",
+    contract_url="https://portal.example/vertrag/{business_area}/{number}",
     search_url="https://portal.example/suche?q={vsnr}",
 )
 # Port 9 (discard) is closed on loopback: a client that sends anything fails loudly.
@@ -88,7 +88,7 @@ def test_only_an_ok_status_returns_links(
     else:
         with pytest.raises(error) as raised:
             parse_links_reply(payload)
-        assert [m.meldung_id for m in raised.value.meldungen] == [meldung_id]
+        assert [m.code for m in raised.value.messages] == [meldung_id]
 
 
 def test_an_ok_reply_without_links_is_an_empty_list() -> None:
@@ -222,7 +222,7 @@ def test_get_links_raises_when_the_service_says_nok(client: Client, sandbox: San
     sandbox.inject(FaultKind.NOK, operation="getLinks")
     with pytest.raises(ServiceError) as raised:
         client.get_links(vsnr="18560093318")
-    assert "00930" in [m.meldung_id for m in raised.value.meldungen]
+    assert "00930" in [m.code for m in raised.value.messages]
 
 
 @pytest.mark.parametrize(
@@ -315,7 +315,7 @@ def test_online_the_link_comes_from_getlinks(
 def test_online_without_a_link_in_the_answer_the_offline_template_is_used(
     client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(client, "get_links", lambda **_: [])
+    monkeypatch.setattr(client.extranet, "get_links", lambda **_: [])
     with caplog.at_level(logging.WARNING, logger="bipro_ruv"):
         link = client.deep_link("32123456789", online=True)
     assert (link.source, link.kind, link.url) == (

@@ -13,8 +13,9 @@ import pytest
 from bipro_ruv import Client, ConfigurationError, RetryPolicy, StorageError
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
 from bipro_ruv.sandbox.content.hostile import DEFECTS_THAT_FAIL
-from bipro_ruv.transfer.fetch import STATE_DIR, _InboxLock
-from bipro_ruv.transfer.journal import Journal, ShipmentInfo, ShipmentState
+from bipro_ruv.store import STATE_DIR, Account, ShipmentInfo, ShipmentState
+from bipro_ruv.store.sqlite import SqliteStore
+from bipro_ruv.transfer._inbox import InboxLock
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, Outcome
 from tests._expected import expected_hashes, journal_document, stored_files, stored_hashes
 
@@ -144,7 +145,7 @@ def test_error_types_of_hostile_shipments(make_sandbox: Any, tmp_path: Path) -> 
 
 def test_journal_records_every_document(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
     report = client.fetch_open_documents(tmp_path)
-    with Journal(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
+    with SqliteStore(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
         states = {s.state for s in journal.shipments()}
         paths = sorted(d.path for d in journal.documents())
     assert states == {ShipmentState.ACKNOWLEDGED}
@@ -166,7 +167,7 @@ def test_states_a_power_loss_took_back_are_completed_from_the_files(
     report = client.fetch_open_documents(tmp_path)
     assert report.count(Outcome.RECOVERED) == len(sandbox.shipments())
     assert sandbox.stats.requests_by_operation["getShipment"] == downloads
-    with Journal(path) as journal:
+    with SqliteStore(path) as journal:
         assert {s.state for s in journal.shipments()} == {ShipmentState.ACKNOWLEDGED}
     assert stored_hashes(tmp_path) == expected_hashes(sandbox)
 
@@ -174,7 +175,7 @@ def test_states_a_power_loss_took_back_are_completed_from_the_files(
 def test_an_incomplete_plan_is_not_taken_for_stored(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
     client.fetch_open_documents(tmp_path, acknowledge=False)
     path = tmp_path / STATE_DIR / "journal.sqlite3"
-    with Journal(path) as journal:
+    with SqliteStore(path) as journal:
         victim = journal.documents()[0]
     (tmp_path / victim.path).unlink()
     db = sqlite3.connect(path)
@@ -201,7 +202,7 @@ def test_a_shipment_that_failed_after_its_files_were_in_place_is_not_downloaded_
     failed = client.fetch_open_documents(tmp_path)
     assert failed.failures
     assert not sandbox.stats.acknowledged
-    with Journal(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
+    with SqliteStore(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
         assert {s.state for s in journal.shipments()} == {ShipmentState.FAILED}
     monkeypatch.undo()
     downloads = sandbox.stats.requests_by_operation["getShipment"]
@@ -225,7 +226,7 @@ def test_progress_events_follow_the_safe_order(sandbox: Sandbox, client: Client,
 def test_a_second_fetch_on_the_same_inbox_is_refused(client: Client, tmp_path: Path) -> None:
     state = tmp_path / STATE_DIR
     state.mkdir()
-    with _InboxLock(state / "lock"), pytest.raises(ConfigurationError, match="already running"):
+    with InboxLock(state / "lock"), pytest.raises(ConfigurationError, match="already running"):
         client.fetch_open_documents(tmp_path)
 
 
@@ -295,9 +296,10 @@ def _symlink_in(inbox: Path, folder: str, document: str) -> None:
 
 def _planned_by_another_shipment(inbox: Path, folder: str, document: str) -> None:
     (inbox / folder).mkdir()
-    row = journal_document("ANDERE-LIEFERUNG", f"{folder}/Police.pdf", profile="zweites-konto")
-    with Journal(inbox / STATE_DIR / "journal.sqlite3") as journal:
-        journal.plan("zweites-konto", "ANDERE-LIEFERUNG", ShipmentInfo(), folder, [row])
+    other = Account("zweites-konto", "rom0815")
+    row = journal_document("ANDERE-LIEFERUNG", f"{folder}/Police.pdf", account=other)
+    with SqliteStore(inbox / STATE_DIR / "journal.sqlite3") as journal:
+        journal.plan(other, "ANDERE-LIEFERUNG", ShipmentInfo(), folder, [row])
 
 
 def _files_with_bytes(root: Path) -> dict[Path, bytes]:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from bipro_ruv.errors import JournalError
+from bipro_ruv.store import ShipmentInfo, ShipmentState
+from bipro_ruv.store.sqlite import ACK_BATCH, SqliteStore
 from bipro_ruv.transfer._files import DirectorySync
-from bipro_ruv.transfer.journal import ACK_BATCH, Journal, ShipmentInfo, ShipmentState
-from tests._expected import journal_document
+from tests._expected import ACCOUNT, journal_document
 
 WORKERS = 6
 
@@ -29,14 +30,14 @@ def _wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.005)
 
 
-def _plan_concurrently(journal: Journal, paths: list[str]) -> dict[str, BaseException | None]:
+def _plan_concurrently(journal: SqliteStore, paths: list[str]) -> dict[str, BaseException | None]:
     outcome: dict[str, BaseException | None] = {}
 
     def plan(number: int) -> None:
         sid = f"S{number}"
         try:
             journal.plan(
-                "ruv", sid, ShipmentInfo(), sid, [journal_document(sid, paths[number])], replace=False
+                ACCOUNT, sid, ShipmentInfo(), sid, [journal_document(sid, paths[number])], replace=False
             )
             outcome[sid] = None
         except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
@@ -53,19 +54,19 @@ def _plan_concurrently(journal: Journal, paths: list[str]) -> dict[str, BaseExce
 
 
 def test_concurrent_plans_share_one_durable_transaction(tmp_path: Path) -> None:
-    with Journal(tmp_path / "journal.sqlite3") as journal:
+    with SqliteStore(tmp_path / "journal.sqlite3") as journal:
         outcome = _plan_concurrently(journal, [f"S{n}/Police.pdf" for n in range(WORKERS)])
         assert outcome == {f"S{n}": None for n in range(WORKERS)}
         assert journal.plan_commits == 1
-        assert {s.shipment_id for s in journal.shipments("ruv", ShipmentState.STORING)} == set(outcome)
-        assert len(journal.documents("ruv")) == WORKERS
+        assert {s.shipment_id for s in journal.shipments(ACCOUNT, ShipmentState.STORING)} == set(outcome)
+        assert len(journal.documents(ACCOUNT)) == WORKERS
         assert journal.directory_keys() == {f"s{n}" for n in range(WORKERS)}
 
 
 def test_one_bad_plan_in_a_batch_fails_alone(tmp_path: Path) -> None:
     paths = [f"S{n}/Police.pdf" for n in range(WORKERS)]
     paths[3] = paths[1]  # two shipments claiming one file: the journal refuses the second
-    with Journal(tmp_path / "journal.sqlite3") as journal:
+    with SqliteStore(tmp_path / "journal.sqlite3") as journal:
         outcome = _plan_concurrently(journal, paths)
         failed = {sid for sid, error in outcome.items() if error is not None}
         assert len(failed) == 1
@@ -74,13 +75,13 @@ def test_one_bad_plan_in_a_batch_fails_alone(tmp_path: Path) -> None:
         assert isinstance(error, JournalError)
         assert isinstance(error.__cause__, sqlite3.IntegrityError)
         assert journal.plan_commits == 1
-        assert len(journal.documents("ruv")) == WORKERS - 1
-        assert len(journal.shipments("ruv")) == WORKERS - 1
+        assert len(journal.documents(ACCOUNT)) == WORKERS - 1
+        assert len(journal.shipments(ACCOUNT)) == WORKERS - 1
 
 
 def test_a_plan_returns_only_once_it_is_committed(tmp_path: Path) -> None:
-    with Journal(tmp_path / "journal.sqlite3") as journal:
-        journal.plan("ruv", "A", ShipmentInfo(), "A", [journal_document("A", "A/x.pdf")], replace=False)
+    with SqliteStore(tmp_path / "journal.sqlite3") as journal:
+        journal.plan(ACCOUNT, "A", ShipmentInfo(), "A", [journal_document("A", "A/x.pdf")], replace=False)
         # Read back through a second connection: the plan is committed, not just queued.
         with sqlite3.connect(tmp_path / "journal.sqlite3") as other:
             assert other.execute("SELECT state FROM shipments").fetchall() == [("storing",)]
@@ -133,18 +134,18 @@ def _states(path: Path) -> dict[str, str]:
 def test_acknowledgements_are_written_in_batches_and_on_close(tmp_path: Path) -> None:
     path = tmp_path / "journal.sqlite3"
     ids = [f"S{n}" for n in range(ACK_BATCH + 3)]
-    with Journal(path) as journal:
+    with SqliteStore(path) as journal:
         for sid in ids:
             journal.plan(
-                "ruv", sid, ShipmentInfo(), sid, [journal_document(sid, f"{sid}/x.pdf")], replace=False
+                ACCOUNT, sid, ShipmentInfo(), sid, [journal_document(sid, f"{sid}/x.pdf")], replace=False
             )
         for sid in ids[: ACK_BATCH - 1]:
-            journal.mark_acknowledged("ruv", sid)
+            journal.mark_acknowledged(ACCOUNT, sid)
         assert set(_states(path).values()) == {"storing"}  # not written yet
-        journal.mark_acknowledged("ruv", ids[ACK_BATCH - 1])  # the batch is full
+        journal.mark_acknowledged(ACCOUNT, ids[ACK_BATCH - 1])  # the batch is full
         states = _states(path)
         assert [states[sid] for sid in ids[:ACK_BATCH]] == ["acknowledged"] * ACK_BATCH
         for sid in ids[ACK_BATCH:]:
-            journal.mark_acknowledged("ruv", sid)
+            journal.mark_acknowledged(ACCOUNT, sid)
         assert {states[sid] for sid in ids[ACK_BATCH:]} == {"storing"}
     assert set(_states(path).values()) == {"acknowledged"}  # close() wrote the rest

@@ -24,7 +24,7 @@ def test_debug_logs_of_a_whole_session_hold_no_secret(
             client.login()
             for _ in range(3):
                 client.list_shipments()
-                token = client._tokens.current
+                token = client._connection.tokens.current
                 assert token is not None
                 identifiers.add(token.header.identifier)  # type: ignore[attr-defined]
                 sb.expire_tokens()  # forces re-login: several identifiers in one session

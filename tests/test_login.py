@@ -61,7 +61,7 @@ def test_authentication_error_carries_the_meldung(make_sandbox: Any) -> None:
         pytest.raises(AuthenticationError) as info,
     ):
         client.login()
-    assert [m.meldung_id for m in info.value.meldungen] == ["00961"]
+    assert [m.code for m in info.value.messages] == ["00961"]
     assert "00961" in str(info.value)
 
 
@@ -77,7 +77,7 @@ def test_locked_account_is_reported_and_not_retried(make_sandbox: Any) -> None:
             client.login()
         with pytest.raises(AuthenticationError):
             client.login()
-    assert "00964" in {m.meldung_id for m in info.value.meldungen}
+    assert "00964" in {m.code for m in info.value.messages}
     assert sb.stats.sts_requests == 2
 
 

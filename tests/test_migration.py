@@ -56,7 +56,7 @@ def test_parses_the_assumed_layout_in_windows_1252() -> None:
 
 def test_an_eleven_digit_old_number_is_accepted() -> None:
     record = parse_migration_list(_cp1252(HEADER, *ROWS)).records[1]
-    assert (record.old, record.old.line_of_business, record.new) == ("74987654321", "74", "33987654321")
+    assert (record.old, record.old.business_area, record.new) == ("74987654321", "74", "33987654321")
 
 
 def test_an_empty_date_is_none() -> None:

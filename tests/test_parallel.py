@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bipro_ruv.transfer.fetch import run_parallel
+from bipro_ruv.transfer._parallel import run_parallel
 
 
 def test_results_come_back_in_input_order_whatever_finishes_first() -> None:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from bipro_ruv import PROFILES, Client, HttpStatusError, MalformedXmlError, Meldung, ServiceError, Status
+from bipro_ruv import PROFILES, Client, HttpStatusError, MalformedXmlError, Message, ServiceError, Status
 from bipro_ruv._redact import _SecretIndex, install_redaction, register_secret
 from bipro_ruv._wire.soap import read_envelope
 from bipro_ruv.sandbox import FaultKind, Sandbox
@@ -266,16 +266,16 @@ def test_a_secret_inside_a_longer_one_leaves_nothing_of_the_longer_one(root_outp
 def test_error_texts_mask_secrets_in_message_meldungen_and_excerpt() -> None:
     secret = new_secret()
     register_secret(secret)
-    meldung = Meldung(meldung_id="99999", text=f"Token {secret} abgelehnt", quelle=f"//Identifier[{secret}]")
+    meldung = Message(code="99999", text=f"Token {secret} abgelehnt", source=f"//Identifier[{secret}]")
     error = ServiceError(
-        f"SOAP Fault: {secret}", status=Status(status_id="NOK", prozess_id="P-1", meldungen=(meldung,))
+        f"SOAP Fault: {secret}", status=Status(status_id="NOK", process_id="P-1", messages=(meldung,))
     )
     assert str(error) == "SOAP Fault: *** [99999 Token *** abgelehnt] (ProzessID P-1)"
     assert error.message == "SOAP Fault: ***"
     assert error.args == ("SOAP Fault: ***",)
-    assert [m.text for m in error.meldungen] == ["Token *** abgelehnt"]
+    assert [m.text for m in error.messages] == ["Token *** abgelehnt"]
     assert error.status is not None
-    assert [(m.text, m.quelle) for m in error.status.meldungen] == [
+    assert [(m.text, m.source) for m in error.status.messages] == [
         ("Token *** abgelehnt", "//Identifier[***]")
     ]
     excerpt = HttpStatusError("HTTP 500", status_code=500, body_excerpt=f"<html>{secret}</html>")
@@ -369,7 +369,7 @@ def test_the_sandbox_lists_the_token_identifiers_it_issued(client: Client, sandb
     client.login()
     sandbox.expire_tokens()
     client.list_shipments()  # 00962, a second login
-    token = client._tokens.current
+    token = client._connection.tokens.current
     assert token is not None
     assert len(sandbox.stats.token_ids) == 2
     assert sandbox.stats.token_ids[-1] == token.header.identifier  # type: ignore[attr-defined]
@@ -388,7 +388,7 @@ def test_a_login_fault_quoting_the_password_shows_it_nowhere(
         client.login()
     error = caught.value
     assert "99999" in str(error)
-    shown = [str(error), repr(error), error.message, *(m.text or "" for m in error.meldungen), caplog.text]
+    shown = [str(error), repr(error), error.message, *(m.text or "" for m in error.messages), caplog.text]
     assert "***" in str(error)
     assert not [text for text in shown if sb.password in text]
 
@@ -416,7 +416,7 @@ def test_a_transfer_fault_quoting_token_and_password_shows_neither(
     error = caught.value
     secrets = [sb.password, *sb.stats.token_ids]
     assert len(secrets) == 2
-    shown = [str(error), repr(error), error.message, *(m.text or "" for m in error.meldungen), caplog.text]
+    shown = [str(error), repr(error), error.message, *(m.text or "" for m in error.messages), caplog.text]
     assert "Token ***" in str(error)
     assert not [(secret, text) for secret in secrets for text in shown if secret in text]
 

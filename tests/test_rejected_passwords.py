@@ -35,7 +35,7 @@ from bipro_ruv import (
 )
 from bipro_ruv._wire.soap import error_for_status
 from bipro_ruv.auth._rejections import RejectionReason, RejectionStore, default_state_dir
-from bipro_ruv.models import Meldung, Status
+from bipro_ruv.models import Message, MessageKind, Status
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
 from tests._cli import run, run_as
 
@@ -75,7 +75,7 @@ def every_byte_under(folder: Path) -> bytes:
     ],
 )
 def test_sts_codes_become_distinct_error_classes(codes: list[str], expected: type[ServiceError]) -> None:
-    status = Status(status_id="NOK", meldungen=tuple(Meldung(art="Fehler", meldung_id=c) for c in codes))
+    status = Status(status_id="NOK", messages=tuple(Message(kind=MessageKind.ERROR, code=c) for c in codes))
     assert type(error_for_status(status, "login failed")) is expected
 
 

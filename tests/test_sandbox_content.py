@@ -651,7 +651,7 @@ def test_large_documents_depend_on_the_shipment_id_only(first: str, second: str,
 )
 def test_seeded_contracts(vsnr: str, vu_number: str, sparte: str) -> None:
     (contract,) = [c for c in SANDBOX_CONTRACTS if (c.vsnr, c.vu_number) == (vsnr, vu_number)]
-    assert (contract.sparte, contract.line_of_business) == (sparte, vsnr[:2])
+    assert (contract.sparte, contract.business_area) == (sparte, vsnr[:2])
     assert (contract.kennzeichen is not None) == (sparte == "050")
 
 

@@ -15,7 +15,7 @@ from bipro_ruv import (
 from bipro_ruv._wire.soap import read_envelope
 from bipro_ruv._wire.xml import parse_xml
 from bipro_ruv.auth.sts import parse_rstr
-from bipro_ruv.models import Status
+from bipro_ruv.models import MessageKind, Status
 from bipro_ruv.transfer._parse import parse_list_reply
 from tests.conftest import fixture_file
 
@@ -50,8 +50,8 @@ def test_fault_code_selects_the_exception(code: str, error: type[ServiceError]) 
     with pytest.raises(error) as info:
         read_envelope(fault(code), http_status=500)
     assert type(info.value) is error
-    assert info.value.prozess_id == "P-1"
-    assert [m.meldung_id for m in info.value.meldungen] == [code]
+    assert info.value.process_id == "P-1"
+    assert [m.code for m in info.value.messages] == [code]
 
 
 def test_fault_prefix_does_not_matter() -> None:
@@ -75,7 +75,7 @@ def test_nok_with_http_200_raises_from_the_same_tree() -> None:
     payload = read_envelope(reply)
     with pytest.raises(ServiceError) as info:
         parse_list_reply(payload)
-    assert info.value.meldungen[0].meldung_id == "04005"
+    assert info.value.messages[0].code == "04005"
 
 
 def test_fault_without_bipro_exception_is_still_a_service_error() -> None:
@@ -84,7 +84,7 @@ def test_fault_without_bipro_exception_is_still_a_service_error() -> None:
     with pytest.raises(ServiceError, match="Action ist nicht vorhanden") as info:
         read_envelope(reply, http_status=500)
     assert info.value.fault_code == "s:Client"
-    assert info.value.meldungen == ()
+    assert info.value.messages == ()
 
 
 @pytest.mark.parametrize(
@@ -110,8 +110,8 @@ def test_third_party_error_response_parses() -> None:
     assert type(info.value) is ServiceError
     assert info.value.status is not None
     assert info.value.status.status_id == "NOK"
-    assert info.value.meldungen[0].art == "Fehler"
-    assert info.value.meldungen[0].text == "${msg}"
+    assert (info.value.messages[0].kind, info.value.messages[0].kind_raw) == (MessageKind.ERROR, "Fehler")
+    assert info.value.messages[0].text == "${msg}"
     assert info.value.fault_code == "soap-env:Server"
 
 

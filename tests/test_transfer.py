@@ -74,7 +74,7 @@ def test_acknowledge_removes_the_shipment(sandbox: Sandbox, client: Client) -> N
 def test_unknown_shipment_raises_with_meldung(client: Client, tmp_path: Path) -> None:
     with pytest.raises(ServiceError) as info:
         client.get_shipment("GIBT-ES-NICHT", tmp_path)
-    assert "04003" in {m.meldung_id for m in info.value.meldungen}
+    assert "04003" in {m.code for m in info.value.messages}
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,9 @@ def test_third_party_list_response_parses() -> None:
     payload = read_envelope(fixture_file("bipro", "response_bipro430_list.xml").read_bytes())
     shipments, status = parse_list_reply(payload, category_label)
     assert [(s.id, s.category) for s in shipments] == [("TEST-1234", "100002010"), ("TEST-1235", "100002020")]
-    assert all(s.delivery_type == "1004" and s.transfer_count == 1 and s.line == "30" for s in shipments)
+    assert all(
+        s.delivery_type == "1004" and s.transfer_count == 1 and s.line_of_business == "30" for s in shipments
+    )
     assert status.ok
     assert status.codes() == ("04000",)
 
@@ -173,8 +175,9 @@ def test_the_pruefsumme_still_decides_without_closing_delimiter(make_sandbox: An
 
 
 def test_fetched_documents_carry_the_warning_the_journal_does_not(make_sandbox: Any, tmp_path: Path) -> None:
-    from bipro_ruv.transfer.fetch import STATE_DIR
-    from bipro_ruv.transfer.journal import Journal
+    from bipro_ruv.store import STATE_DIR
+    from bipro_ruv.store.sqlite import SqliteStore
+    from bipro_ruv.transfer.models import Document
 
     sb = make_sandbox(mailbox="empty", bulk_shipments=1)
     sb.inject(FaultKind.MISSING_CLOSING_DELIMITER, operation="getShipment", variant="other_boundary")
@@ -182,8 +185,8 @@ def test_fetched_documents_carry_the_warning_the_journal_does_not(make_sandbox: 
         report = client.fetch_open_documents(tmp_path)
     (document,) = report.documents
     assert len(document.warnings) == 1
-    with Journal(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
+    with SqliteStore(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
         (row,) = journal.documents()
-    # No column for them (the journal has no schema migration): logged instead.
-    assert row.to_document(tmp_path).warnings == ()
-    assert row.to_document(tmp_path).sha256 == document.sha256
+    # The store does not keep them: logged instead.
+    assert Document.from_record(row, tmp_path).warnings == ()
+    assert Document.from_record(row, tmp_path).sha256 == document.sha256

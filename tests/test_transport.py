@@ -124,7 +124,7 @@ def test_the_environment_is_ignored_without_trust_env(
     monkeypatch.setenv("CURL_CA_BUNDLE", "/nonexistent/ca.pem")
     with Client(sandbox.username, sandbox.password, base_url=sandbox.base_url) as client:
         assert client.login().lifetime_s > 0
-        assert client._transport.verify is True
+        assert client._connection.transport.verify is True
     with HttpTransport(trust_env=True) as transport:
         assert transport.verify == "/nonexistent/ca.pem"
 

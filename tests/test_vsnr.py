@@ -15,7 +15,7 @@ from bipro_ruv.vsnr import InvalidVsnr, Vsnr, VsnrKind
 MODERN, LEGACY = VsnrKind.MODERN, VsnrKind.LEGACY_CONDOR
 KEY, NUM = "32123456789", "123456789"
 
-# written form -> canonical str, line_of_business, number, branch, is_complete, kind
+# written form -> canonical str, business_area, number, branch, is_complete, kind
 VALID = [
     # The forms R+V's "Erfassung der Versicherungsscheinnummer" names.
     pytest.param("32123456789", KEY, "32", NUM, None, True, MODERN, id="seed-ag+vsnr"),
@@ -117,7 +117,7 @@ def test_valid_forms_normalise_to_their_parts(
     kind: VsnrKind,
 ) -> None:
     vsnr = Vsnr(text)
-    assert (str(vsnr), vsnr.line_of_business, vsnr.number, vsnr.branch, vsnr.is_complete, vsnr.kind) == (
+    assert (str(vsnr), vsnr.business_area, vsnr.number, vsnr.branch, vsnr.is_complete, vsnr.kind) == (
         canonical,
         line,
         number,
@@ -226,8 +226,8 @@ def test_repr_shows_a_form_that_reads_back(text: str) -> None:
         pytest.param("70/850632", None, id="condor"),
     ],
 )
-def test_line_of_business_name(text: str, name: str | None) -> None:
-    assert Vsnr(text).line_of_business_name == name
+def test_business_area_name(text: str, name: str | None) -> None:
+    assert Vsnr(text).business_area_name == name
 
 
 @pytest.mark.parametrize(

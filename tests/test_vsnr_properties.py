@@ -14,7 +14,7 @@ SEPARATOR_LIST = [" ", "-", "/", ".", " / ", " - ", "\u00a0", "\t", "  "]
 SEPARATORS = st.sampled_from(SEPARATOR_LIST)
 SURROUNDING = st.sampled_from(["", " ", "  ", "\t", "\r\n", "\u00a0"])
 
-line_of_business = st.integers(10, 99).map(str)
+business_area = st.integers(10, 99).map(str)
 number = st.text(DIGITS, min_size=9, max_size=9).filter(lambda text: text != "000000000")
 branch = st.text(DIGITS, min_size=3, max_size=3).filter(lambda text: text != "000")
 # Digits, separators and a few intruders: reaches the structural rules far more often than st.text().
@@ -32,7 +32,7 @@ def grouped(draw: st.DrawFn, digits: str) -> str:
 @st.composite
 def written_modern(draw: st.DrawFn) -> tuple[str, str, str | None]:
     """A rendering of a complete number, the key it must map to, and its branch."""
-    line, digits = draw(line_of_business), draw(number)
+    line, digits = draw(business_area), draw(number)
     fd = draw(st.none() | branch)
     if draw(st.booleans()):
         compact = (fd or "") + line + digits
@@ -63,10 +63,10 @@ def test_normalising_twice_equals_once(text: str) -> None:
         once = Vsnr.try_parse(text, validate=validate)
         if once is not None:
             twice = Vsnr(str(once), validate=validate)
-            assert (twice, twice.kind, twice.line_of_business, twice.number) == (
+            assert (twice, twice.kind, twice.business_area, twice.number) == (
                 once,
                 once.kind,
-                once.line_of_business,
+                once.business_area,
                 once.number,
             )
 

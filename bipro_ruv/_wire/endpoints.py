@@ -11,9 +11,10 @@ from __future__ import annotations
 from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bipro_ruv.errors import ConfigurationError
+from bipro_ruv.models import FrozenModel
 
 __all__ = ["WSDL_BINDINGS", "ServiceEndpoint", "ServiceKind", "SoapActionStyle"]
 
@@ -33,10 +34,8 @@ class SoapActionStyle(str, Enum):
         return f'"urn:{operation}"' if self is SoapActionStyle.URN else '""'
 
 
-class ServiceEndpoint(BaseModel):
+class ServiceEndpoint(FrozenModel):
     """One BiPRO service of an insurer."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     url: str = Field(..., description="Endpoint URL (https)")
     bipro_version: str = Field(..., pattern=_VERSION_PATTERN, description="BiPROVersion (ST_Version)")

@@ -21,10 +21,9 @@ from types import MappingProxyType
 from typing import Protocol
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict
-
 from bipro_ruv._wire.spool import MultiHasher
 from bipro_ruv.errors import MimeError, ReplyTooLargeError
+from bipro_ruv.models import FrozenModel
 
 __all__ = [
     "Base64Decoder",
@@ -48,11 +47,7 @@ _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 _QUOTED_PAIR = re.compile(r"\\(.)")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SpooledPart(_Frozen):
+class SpooledPart(FrozenModel):
     """One attachment, written to ``path`` in the spool directory, already decoded.
 
     ``size`` and the digests are of the decoded bytes; ``digests`` holds what was
@@ -72,7 +67,7 @@ class SpooledPart(_Frozen):
     warnings: tuple[str, ...] = ()
 
 
-class MultipartReply(_Frozen):
+class MultipartReply(FrozenModel):
     """A split multipart reply: the root part's bytes and the spooled attachments by Content-ID.
 
     ``warnings`` lists the quirks accepted (see the module docstring), empty for a sound reply.

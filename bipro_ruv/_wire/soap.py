@@ -48,7 +48,7 @@ from bipro_ruv.errors import (
     TransportError,
     WrongPasswordError,
 )
-from bipro_ruv.models import Meldung, Status
+from bipro_ruv.models import Message, MessageKind, Status
 
 __all__ = [
     "check_status",
@@ -289,29 +289,34 @@ def _looks_like_xml(data: bytes) -> bool:
 
 
 def parse_status(element: etree._Element) -> Status:
-    """Read a ``Status`` element (any namespace) into a :class:`Status`."""
-    meldungen = []
+    """Read a ``Status`` element (any namespace) into a :class:`Status`.
+
+    An ArtID outside ``ST_ArtMeldung`` is kept as sent (``kind_raw``) with ``kind`` None.
+    """
+    messages = []
     for item in children(element, "Meldung"):
         fields = child_texts(item)
-        meldungen.append(
-            Meldung(
-                art=fields.get("ArtID"),
-                meldung_id=fields.get("MeldungID"),
+        kind_raw = fields.get("ArtID")
+        messages.append(
+            Message(
+                kind=MessageKind.parse(kind_raw),
+                kind_raw=kind_raw,
+                code=fields.get("MeldungID"),
                 # A server may quote the token or password back, in OK replies too.
                 text=_masked(fields.get("Text")),
-                quelle=fields.get("Quelle"),
-                identifikationsnummer=fields.get("Identifikationsnummer"),
+                source=fields.get("Quelle"),
+                reference=fields.get("Identifikationsnummer"),
             )
         )
     fields = child_texts(element)
-    schwebe_text = fields.get("Schwebe")
+    pending_text = fields.get("Schwebe")
     return Status(
-        prozess_id=fields.get("ProzessID"),
-        zeitstempel=fields.get("Zeitstempel"),
+        process_id=fields.get("ProzessID"),
+        timestamp_raw=fields.get("Zeitstempel"),
         status_id=fields.get("StatusID") or "",
-        gueltigkeitsende=fields.get("Gueltigkeitsende"),
-        schwebe=None if schwebe_text is None else schwebe_text.lower() in ("true", "1"),
-        meldungen=tuple(meldungen),
+        valid_until_raw=fields.get("Gueltigkeitsende"),
+        pending=None if pending_text is None else pending_text.lower() in ("true", "1"),
+        messages=tuple(messages),
     )
 
 

@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from bipro_ruv.errors import ChecksumMismatchError
+from bipro_ruv.models import FrozenModel
 
 __all__ = [
     "SPOOL_ALGORITHMS",
@@ -71,14 +70,12 @@ def normalize_algorithm(typ: str) -> str | None:
     return key if key in SUPPORTED_ALGORITHMS else None
 
 
-class ChecksumResult(BaseModel):
+class ChecksumResult(FrozenModel):
     """Outcome of a ``Pruefsumme`` check that did not fail.
 
     ``verified`` is False when the check could not be made (unknown ``Typ``, empty or
     unreadable ``Wert``): the document is kept and ``reason`` says why it is unverified.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     verified: bool
     algorithm: str | None

@@ -161,26 +161,10 @@ class HttpTransport(Transport):
             response.headers.get("Content-Type", "no content type"),
             (time.monotonic() - started) * 1000,
         )
-        if status in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status in (429, 503) or status in GATEWAY_STATUSES:
             excerpt = exchange.excerpt()
             exchange.close()
-            raise RetryableHttpError(
-                f"{host} answered HTTP {status}"
-                + (f", retry after {retry_after:.0f} s" if retry_after is not None else ""),
-                status_code=status,
-                retry_after=retry_after,
-                body_excerpt=excerpt,
-            )
-        if status in GATEWAY_STATUSES:
-            excerpt = exchange.excerpt()
-            exchange.close()
-            raise HttpStatusError(
-                f"{host} answered HTTP {status} {response.reason or ''}: a gateway did not reach the "
-                "service".replace("  ", " "),
-                status_code=status,
-                body_excerpt=excerpt,
-            )
+            raise _busy_or_gateway(host, status, response, excerpt)
         return exchange
 
     def _prepare(self, address: str, message: bytes, headers: dict[str, str]) -> requests.PreparedRequest:
@@ -261,6 +245,26 @@ def _redirect_error(host: str, status: int, location: str | None) -> RedirectRef
         "base_url) with your contact at the insurer",
         status_code=status,
         target_host=target_host,
+    )
+
+
+def _busy_or_gateway(host: str, status: int, response: requests.Response, excerpt: str) -> HttpStatusError:
+    """429/503 (the server did not process the request) or 502/504 (a gateway did not reach it)."""
+    if status in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return RetryableHttpError(
+            f"{host} answered HTTP {status}"
+            + (f", retry after {retry_after:.0f} s" if retry_after is not None else ""),
+            status_code=status,
+            retry_after=retry_after,
+            body_excerpt=excerpt,
+        )
+    return HttpStatusError(
+        f"{host} answered HTTP {status} {response.reason or ''}: a gateway did not reach the service".replace(
+            "  ", " "
+        ),
+        status_code=status,
+        body_excerpt=excerpt,
     )
 
 

@@ -142,7 +142,7 @@ _ADVICE = {
 
 def rejection_code(error: AuthenticationError) -> str | None:
     """The STS code (``00961``...) or ``HTTP 401`` behind ``error``, for the record."""
-    codes = [m.meldung_id for m in error.meldungen if m.meldung_id]
+    codes = [m.code for m in error.messages if m.code]
     auth_codes = [code for code in codes if code.startswith("009")]
     if auth_codes or codes:
         return (auth_codes or codes)[0]

@@ -14,7 +14,9 @@ from datetime import date
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from bipro_ruv.models import FrozenModel
 
 __all__ = ["OPERATIONS", "SANDBOX_HOST", "FaultKind", "FaultRule", "SandboxConfig"]
 
@@ -91,14 +93,12 @@ class FaultRule:
             raise ValueError(f"{self.kind.value} has no variant {self.variant!r}; known: {known}")
 
 
-class SandboxConfig(BaseModel):
+class SandboxConfig(FrozenModel):
     """How a :class:`~bipro_ruv.sandbox.Sandbox` behaves.
 
     The credentials are fixed, public sandbox-only values: they open nothing but this
     local test server.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     username: str = Field("rom4711", min_length=1, description="Sandbox-only user id (R+V style 'rom...')")
     password: str = Field("Sandbox-Passwort-1", min_length=1, repr=False, description="Sandbox-only password")

@@ -28,9 +28,10 @@ import zlib
 from pathlib import Path
 from typing import IO
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bipro_ruv.errors import DocumentError, UnsafeArchiveError
+from bipro_ruv.models import FrozenModel
 from bipro_ruv.transfer._files import ensure_inside, move_unique, safe_filename
 
 __all__ = ["DEFAULT_LIMITS", "ArchiveLimits", "UnpackedMember", "unpack_zip"]
@@ -62,10 +63,8 @@ _ENCRYPTED_FLAG = 0x1  # general purpose bit 0 (APPNOTE 4.4.4)
 _OFFICE_SUFFIXES = (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".odt", ".ods", ".odp")
 
 
-class ArchiveLimits(BaseModel):
+class ArchiveLimits(FrozenModel):
     """How much a ZIP delivery may unpack to; every value is checked against real bytes."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_members: int = Field(1000, ge=1, description="entries in the archive, directories included")
     max_total_bytes: int = Field(1 * _GiB, ge=1, description="decompressed bytes of all members")
@@ -79,10 +78,8 @@ class ArchiveLimits(BaseModel):
 DEFAULT_LIMITS = ArchiveLimits()
 
 
-class UnpackedMember(BaseModel):
+class UnpackedMember(FrozenModel):
     """One file taken out of the archive."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     original_name: str = Field(..., description="the entry name as stored in the archive")
     path: Path = Field(..., description="where it was written, inside dest_dir")

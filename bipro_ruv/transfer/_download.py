@@ -35,12 +35,12 @@ from bipro_ruv._wire.spool import verify_checksum
 from bipro_ruv._wire.xml import NS, child, child_text, children, descendant
 from bipro_ruv.errors import AmbiguousDocumentError, ProtocolError, WrongShipmentError
 from bipro_ruv.models import Status
+from bipro_ruv.store.protocol import Account, DocumentRecord
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
 from bipro_ruv.transfer._files import safe_filename
 from bipro_ruv.transfer._inline import SPOOLED_ATTRIBUTE, parse_inline_reply
 from bipro_ruv.transfer._parse import parse_shipment
 from bipro_ruv.transfer.categories import category_label
-from bipro_ruv.transfer.journal import JournalDocument
 from bipro_ruv.transfer.models import Shipment
 
 __all__ = [
@@ -87,10 +87,12 @@ class SpooledDocument:
             self.original_name, content_type=self.content_type, fallback_stem=self.document_type or "dokument"
         )
 
-    def journal_row(self, profile: str, shipment_id: str, path: str, vu_number: str) -> JournalDocument:
-        """The journal record of this document stored at ``path``; ``vu_number`` if none was delivered."""
-        return JournalDocument(
-            profile=profile,
+    def record(self, account: Account, shipment_id: str, path: str, vu_number: str) -> DocumentRecord:
+        """The store's record of this document stored at ``path`` (relative to the inbox);
+        ``vu_number`` if none was delivered. Its :attr:`warnings` are not part of it: pass them
+        to :meth:`.Document.from_record`."""
+        return DocumentRecord(
+            account=account,
             shipment_id=shipment_id,
             seq=self.seq,
             path=path,
@@ -104,7 +106,6 @@ class SpooledDocument:
             sha256=self.sha256,
             checksum_verified=self.checksum_verified,
             archive_name=self.archive_name,
-            warnings=self.warnings,
         )
 
 
@@ -178,13 +179,7 @@ def _documents(
                     "the reply is ambiguous, nothing is stored"
                 )
             used.add(path)
-            verified: bool | None = None
-            checksum = child(datei, "Pruefsumme")
-            if checksum is not None:
-                result = verify_checksum(
-                    path, child_text(checksum, "Typ") or "", child_text(checksum, "Wert") or "", known=digests
-                )
-                verified = result.verified
+            verified = _checksum_verified(datei, path, digests)
             name = child_text(datei, "Dateiname")
             warnings = part_warnings.get(path, ())
             if warnings:
@@ -198,22 +193,7 @@ def _documents(
                 "warnings": warnings,
             }
             if (child_text(datei, "Komprimierungstyp") or "").upper() == "ZIP":
-                target = spool_dir / f"zip-{len(documents)}"
-                target.mkdir()
-                for member in unpack_zip(path, target, limits=limits):
-                    documents.append(
-                        SpooledDocument(
-                            seq=len(documents),
-                            original_name=member.original_name,
-                            content_type=None,
-                            path=member.path,
-                            size=member.size,
-                            sha256=member.sha256,
-                            archive_name=name,
-                            **common,
-                        )
-                    )
-                path.unlink(missing_ok=True)
+                documents += _unpacked(path, name, spool_dir, len(documents), limits, common)
                 continue
             documents.append(
                 SpooledDocument(
@@ -227,6 +207,43 @@ def _documents(
                 )
             )
     return documents
+
+
+def _checksum_verified(datei: etree._Element, path: Path, digests: Mapping[str, str]) -> bool | None:
+    """The ``Pruefsumme`` check of one Datei: None without one; a mismatch raises."""
+    checksum = child(datei, "Pruefsumme")
+    if checksum is None:
+        return None
+    typ, value = child_text(checksum, "Typ") or "", child_text(checksum, "Wert") or ""
+    return verify_checksum(path, typ, value, known=digests).verified
+
+
+def _unpacked(
+    path: Path,
+    name: str | None,
+    spool_dir: Path,
+    first_seq: int,
+    limits: ArchiveLimits,
+    common: dict[str, Any],
+) -> list[SpooledDocument]:
+    """The members of a ``Komprimierungstyp`` ZIP delivery, each a document of its own."""
+    target = spool_dir / f"zip-{first_seq}"
+    target.mkdir()
+    members = [
+        SpooledDocument(
+            seq=first_seq + number,
+            original_name=member.original_name,
+            content_type=None,
+            path=member.path,
+            size=member.size,
+            sha256=member.sha256,
+            archive_name=name,
+            **common,
+        )
+        for number, member in enumerate(unpack_zip(path, target, limits=limits))
+    ]
+    path.unlink(missing_ok=True)
+    return members
 
 
 def _pieces(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:

@@ -81,7 +81,7 @@ def parse_shipment(element: etree._Element, label: Callable[[str], str | None] |
         delivery_type=fields.get("ArtDerLieferung"),
         data_only=_bool(fields.get("EnthaeltNurDaten")),
         periodic=_bool(fields.get("PeriodischeLieferung")),
-        line=fields.get("Sparte"),
+        line_of_business=fields.get("Sparte"),
         transfer_count=_int(fields.get("AnzahlTransfers")),
     )
 

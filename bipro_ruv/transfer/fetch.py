@@ -2,11 +2,15 @@
 
 R+V sends these documents *instead of* paper mail, and an acknowledged shipment
 leaves the mailbox for good. The order per shipment is therefore fixed (see
-:mod:`.journal`): download to the spool -> record final paths and hashes in the
-journal -> move each file into place (fsync, atomic rename, fsync directory) ->
-journal "stored" -> acknowledge -> journal "acknowledged". A rerun after a crash at
-any point stores every document exactly once and acknowledges what was stored but
-not acknowledged, without downloading it again.
+:mod:`bipro_ruv.store`): download to the spool -> record final paths and hashes in the
+document store -> move each file into place (fsync, atomic rename, fsync directory) ->
+"stored" -> acknowledge -> "acknowledged". A rerun after a crash at any point stores
+every document exactly once and acknowledges what was stored but not acknowledged,
+without downloading it again.
+
+The store is a :class:`~bipro_ruv.store.DocumentStore` and every record is keyed by the
+:class:`~bipro_ruv.store.Account` of the run (insurer profile + user id); by default the
+SQLite journal of the inbox (:class:`~bipro_ruv.store.sqlite.SqliteStore`).
 
 Inbox layout: ``<inbox>/<shipment id>/<document name>``, names made safe by
 :func:`._files.safe_filename`; the journal and spool live in ``<inbox>/.bipro-ruv/``.
@@ -26,15 +30,15 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol
 
-from bipro_ruv._wire.fs import FileLock, make_folder, resolve_folder, storage_error
+from bipro_ruv._wire.fs import make_folder, resolve_folder, storage_error
 from bipro_ruv._wire.spool import sha256_file
 from bipro_ruv.errors import (
     AuthenticationError,
@@ -44,6 +48,17 @@ from bipro_ruv.errors import (
     ServiceError,
     StorageError,
 )
+from bipro_ruv.store import (
+    STATE_DIR,
+    Account,
+    DocumentRecord,
+    DocumentStore,
+    ShipmentInfo,
+    ShipmentRecord,
+    ShipmentState,
+    path_key,
+)
+from bipro_ruv.store.sqlite import SqliteStore
 from bipro_ruv.transfer._download import DownloadedShipment
 from bipro_ruv.transfer._files import (
     DirectorySync,
@@ -54,15 +69,9 @@ from bipro_ruv.transfer._files import (
     safe_filename,
     unique_path,
 )
+from bipro_ruv.transfer._inbox import InboxLock, empty_folder, is_real_folder
+from bipro_ruv.transfer._parallel import run_parallel
 from bipro_ruv.transfer.categories import matches_category
-from bipro_ruv.transfer.journal import (
-    Journal,
-    JournalDocument,
-    JournalShipment,
-    ShipmentInfo,
-    ShipmentState,
-    path_key,
-)
 from bipro_ruv.transfer.models import (
     Document,
     FetchEvent,
@@ -73,110 +82,17 @@ from bipro_ruv.transfer.models import (
     ShipmentResult,
 )
 
-__all__ = ["STATE_DIR", "Fetcher", "TransferApi", "journal_path"]
-
-_In = TypeVar("_In")
-_Out = TypeVar("_Out")
+__all__ = ["STATE_DIR", "Fetcher", "TransferApi"]
 
 log = logging.getLogger("bipro_ruv.fetch")
 
-STATE_DIR = ".bipro-ruv"
 #: acknowledgeShipment: unknown ID. For a shipment we stored, it means the server
 #: already took an earlier acknowledgement (sent just before a crash).
 _ACK_UNKNOWN = "04003"
 
 
-def journal_path(inbox: Path) -> Path:
-    return inbox / STATE_DIR / "journal.sqlite3"
-
-
-def run_parallel(
-    work: Callable[[_In], _Out], items: Sequence[_In], workers: int, *, name: str = "worker"
-) -> list[_Out]:
-    """``[work(item) for item in items]`` on ``workers`` threads, results in input order.
-
-    Each thread takes the next item as soon as it is free, and the calling thread only
-    waits for the end. (``ThreadPoolExecutor.map`` wakes the caller once per item to hand
-    it each result, a thread switch per shipment that costs measurable CPU when the work
-    items are small.) The first exception stops the other threads from taking new items
-    and is raised here once the items in progress are finished. So does an interruption
-    of the calling thread (Ctrl-C): no item is left half done behind its back.
-    """
-    if workers <= 1 or len(items) <= 1:
-        return [work(item) for item in items]
-    results: list[_Out | None] = [None] * len(items)
-    pending = iter(enumerate(items))
-    lock = threading.Lock()
-    stop = threading.Event()
-    all_done = threading.Event()
-    errors: list[BaseException] = []
-    count = running = min(workers, len(items))
-
-    def loop() -> None:
-        nonlocal running
-        try:
-            while not stop.is_set():
-                with lock:
-                    taken = next(pending, None)
-                if taken is None:
-                    return
-                index, item = taken
-                try:
-                    results[index] = work(item)
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
-                    errors.append(exc)
-                    stop.set()
-                    return
-        finally:
-            with lock:
-                running -= 1
-                if running == 0:
-                    all_done.set()
-
-    threads = [threading.Thread(target=loop, name=f"{name}-{number}") for number in range(count)]
-    for thread in threads:
-        thread.start()
-    # An Event, not Thread.join(): on CPython 3.11 a Ctrl-C that interrupts join() can mark a
-    # thread that is still running as stopped, and a second join() would then not wait for it.
-    try:
-        all_done.wait()
-    except BaseException:
-        stop.set()  # e.g. KeyboardInterrupt: let the items in progress finish, start no more
-        all_done.wait()
-        raise
-    finally:
-        for thread in threads:
-            thread.join()
-    if errors:
-        raise errors[0]
-    return cast("list[_Out]", results)
-
-
-def _is_real_folder(path: Path) -> bool:
-    """A directory itself, not a symlink to one (nor a file)."""
-    try:
-        return stat.S_ISDIR(path.lstat().st_mode)
-    except OSError:
-        return False
-
-
-def _empty(folder: Path) -> None:
-    """Remove what a shipment left in a spool folder (partial or unpacked files)."""
-    try:
-        for entry in os.scandir(folder):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                Path(entry.path).unlink(missing_ok=True)
-    except OSError as exc:
-        raise storage_error(exc, folder, "empty the spool folder") from exc
-
-
 class TransferApi(Protocol):
     """What the fetcher needs from a client (implemented by :class:`bipro_ruv.Client`)."""
-
-    @property
-    def profile_key(self) -> str: ...
 
     @property
     def vu_number(self) -> str: ...
@@ -190,32 +106,21 @@ class TransferApi(Protocol):
     def acknowledge_shipment(self, shipment_id: str) -> object: ...
 
 
-class _InboxLock(FileLock):
-    """One fetch per inbox at a time, across processes (an OS file lock, released on crash)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, blocking=False)
-
-    def __enter__(self) -> _InboxLock:
-        try:
-            super().__enter__()
-        except BlockingIOError as exc:
-            raise ConfigurationError(
-                f"another fetch is already running on {self.path.parent.parent}"
-            ) from exc
-        except OSError as exc:
-            raise storage_error(exc, self.path, "open the lock file") from exc
-        return self
-
-
 class Fetcher:
-    """One run of fetch_open_documents over one inbox."""
+    """One run of fetch_open_documents over one inbox, for one account.
+
+    ``store``: where the run records what it fetched, keyed by ``account``; the caller's
+    store is flushed at the end and left open. None: the inbox's SQLite journal, opened
+    and closed by the run.
+    """
 
     def __init__(
         self,
         api: TransferApi,
         inbox: Path,
         *,
+        account: Account,
+        store: DocumentStore | None = None,
         acknowledge: bool = True,
         categories: Sequence[str] = (),
         workers: int = 3,
@@ -230,13 +135,15 @@ class Fetcher:
         self.workers = workers
         self._progress = progress
         self._progress_lock = threading.Lock()
-        self.profile = api.profile_key
-        self.journal: Journal | None = None
+        self.account = account
+        self._given_store = store
+        #: The store in use while :meth:`run` runs.
+        self.store: DocumentStore | None = None
         self.spool_root = self.inbox / STATE_DIR / "spool"
         self._thread = threading.local()
         #: Folded names in the inbox: listed once per run, not once per shipment.
         self._inbox_names: set[str] = set()
-        #: Read from the journal once per run (the inbox lock keeps other writers out):
+        #: Read from the store once per run (the inbox lock keeps other fetches out):
         #: shipments it knows, and the keys of every planned folder.
         self._known: set[str] = set()
         self._directory_keys: set[str] = set()
@@ -260,14 +167,16 @@ class Fetcher:
         make_folder(self.inbox, "the inbox")
         make_folder(state_dir, "the state folder")
         results: list[ShipmentResult] = []
-        with _InboxLock(state_dir / "lock"), Journal(journal_path(self.inbox)) as journal:
-            self.journal = journal
+        with InboxLock(state_dir / "lock"), self._open_store() as store:
+            self.store = store
             self._prepare_inbox()
-            self._known = journal.shipment_ids(self.profile)
-            self._directory_keys = journal.directory_keys()
+            # Records of an older journal keyed by profile alone are this run's to continue.
+            store.adopt(self.account)
+            self._known = store.shipment_ids(self.account)
+            self._directory_keys = store.directory_keys()
             self._complete_interrupted_plans()
             if self.acknowledge:
-                for pending in journal.shipments(self.profile, ShipmentState.STORED):
+                for pending in store.shipments(self.account, ShipmentState.STORED):
                     results.append(self._acknowledge(pending.shipment_id, recovered=True))
             done = {result.shipment_id for result in results}
             listed = [
@@ -285,6 +194,18 @@ class Fetcher:
             started_at=started,
             finished_at=datetime.now(timezone.utc),
         )
+
+    @contextmanager
+    def _open_store(self) -> Iterator[DocumentStore]:
+        """The caller's store (flushed at the end, left open), or the inbox's SQLite journal."""
+        if self._given_store is None:
+            with SqliteStore.for_inbox(self.inbox) as journal:
+                yield journal
+            return
+        try:
+            yield self._given_store
+        finally:
+            self._given_store.flush()
 
     def _prepare_inbox(self) -> None:
         """An empty spool, and the names in the inbox (read once per run)."""
@@ -310,22 +231,22 @@ class Fetcher:
         longer listed by the server, and would stay "storing" for ever without this. A
         ``failed`` shipment may have failed after its last file was in place.
         """
-        journal = self._journal()
+        store = self._store()
         for state in (ShipmentState.STORING, ShipmentState.FAILED):
-            for pending in journal.shipments(self.profile, state):
-                planned = journal.documents(self.profile, pending.shipment_id)
+            for pending in store.shipments(self.account, state):
+                planned = store.documents(self.account, pending.shipment_id)
                 if planned and self._all_present(planned):
-                    journal.mark_stored(self.profile, pending.shipment_id)
+                    store.mark_stored(self.account, pending.shipment_id)
                     self._emit(FetchEventKind.STORED, pending.shipment_id)
 
-    def _journal(self) -> Journal:
-        assert self.journal is not None, "Fetcher.run() opens the journal"
-        return self.journal
+    def _store(self) -> DocumentStore:
+        assert self.store is not None, "Fetcher.run() opens the store"
+        return self.store
 
     # -- one shipment -------------------------------------------------------------------
 
     def _process(self, shipment: Shipment) -> ShipmentResult:
-        journal = self._journal()
+        store = self._store()
         sid = shipment.id
         info = ShipmentInfo(
             vu_number=self.api.vu_number,
@@ -333,15 +254,15 @@ class Fetcher:
             category_label=shipment.category_label,
             created_at_raw=shipment.created_at_raw,
         )
-        known = journal.shipment(self.profile, sid) if sid in self._known else None
-        planned: list[JournalDocument] = []
+        known = store.shipment(self.account, sid) if sid in self._known else None
+        planned: list[DocumentRecord] = []
         if known is not None:
             if known.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED):
                 # Stored earlier (dry run, or the acknowledgement was lost): never download again.
                 return self._acknowledge(sid, recovered=True)
             # A plan whose files were complete became "stored" at the start of the run
             # (_complete_interrupted_plans); this one is downloaded again into its paths.
-            planned = journal.documents(self.profile, sid)
+            planned = store.documents(self.account, sid)
         self._emit(FetchEventKind.DOWNLOADING, sid)
         spool = self._spool()
         placed = False
@@ -351,15 +272,15 @@ class Fetcher:
             )
             entries = self._place(shipment, info, known, downloaded, planned)
             if not self.acknowledge:
-                journal.mark_stored(self.profile, sid)
+                store.mark_stored(self.account, sid)
             # else "stored" is recorded with the acknowledgement, or by _ack_failed.
             placed = True
             self._emit(FetchEventKind.STORED, sid)
         except (AuthenticationError, StorageError):
-            raise  # the login or the whole inbox (the journal), not this shipment
+            raise  # the login or the whole inbox (the store), not this shipment
         except (BiproError, OSError) as exc:
             log.warning("shipment %s not stored: %s", sid, exc)
-            journal.mark_failed(self.profile, sid, info, f"{type(exc).__name__}: {exc}")
+            store.mark_failed(self.account, sid, info, f"{type(exc).__name__}: {exc}")
             self._known.add(sid)
             self._emit(FetchEventKind.FAILED, sid, message=str(exc))
             return ShipmentResult(
@@ -372,8 +293,11 @@ class Fetcher:
             )
         finally:
             if not placed:
-                _empty(spool)  # what a failed shipment left; a stored one moved everything
-        documents = tuple(entry.to_document(self.inbox) for entry in entries)
+                empty_folder(spool)  # what a failed shipment left; a stored one moved everything
+        documents = tuple(
+            Document.from_record(entry, self.inbox, doc.warnings)
+            for doc, entry in zip(downloaded.documents, entries, strict=True)
+        )
         return self._acknowledge(sid, recovered=False, category=shipment.category, documents=documents)
 
     def _spool(self) -> Path:
@@ -387,7 +311,7 @@ class Fetcher:
             self._thread.spool = spool
         return spool
 
-    def _all_present(self, planned: Iterable[JournalDocument]) -> bool:
+    def _all_present(self, planned: Iterable[DocumentRecord]) -> bool:
         for doc in planned:
             path = self.inbox / doc.path
             try:
@@ -399,7 +323,7 @@ class Fetcher:
 
     def _choose_directory(self, shipment_id: str) -> Path:
         """The shipment's folder in the inbox: the first of ``<id>``, ``<id> (2)``... that is
-        free, or a real folder no journal record has planned (names lock held).
+        free, or a real folder no plan in the store names (names lock held).
 
         Such a folder was made by a run killed between its ``mkdir`` and its plan (issue 9),
         or by a user; taking ``<id> (2)`` instead would store the documents beside an empty
@@ -414,19 +338,19 @@ class Fetcher:
             candidates.append(candidate.name)
             if path_key(candidate.name) in self._directory_keys:
                 continue
-            if not fold_names([candidate.name]) <= self._inbox_names or _is_real_folder(candidate):
+            if not fold_names([candidate.name]) <= self._inbox_names or is_real_folder(candidate):
                 return candidate
 
     def _place(
         self,
         shipment: Shipment,
         info: ShipmentInfo,
-        record: JournalShipment | None,
+        record: ShipmentRecord | None,
         downloaded: DownloadedShipment,
-        planned: list[JournalDocument],
-    ) -> list[JournalDocument]:
+        planned: list[DocumentRecord],
+    ) -> list[DocumentRecord]:
         """Record the final paths, then move every spooled file into place durably."""
-        journal = self._journal()
+        store = self._store()
         sid = shipment.id
         reuse = bool(planned) and len(planned) == len(downloaded.documents) and record is not None
         if reuse and record is not None and record.directory:
@@ -445,7 +369,7 @@ class Fetcher:
             # A folder planned before, left unplanned by a killed run, or made by someone
             # else: it may have become a symlink since, and may hold files of other names.
             ensure_inside(self.inbox, directory)
-            if not directory.is_dir() or (chosen_now and not _is_real_folder(directory)):
+            if not directory.is_dir() or (chosen_now and not is_real_folder(directory)):
                 raise DocumentError(f"refusing to write into {directory}: not a folder") from None
             existing: set[str] | None = None
             if chosen_now:
@@ -458,7 +382,7 @@ class Fetcher:
             existing = set()
             self._emit(FetchEventKind.FOLDER_CREATED, sid)
         chosen: list[str] = []
-        entries: list[JournalDocument] = []
+        entries: list[DocumentRecord] = []
         for doc in downloaded.documents:
             if reuse:
                 relative = planned[doc.seq].path
@@ -466,8 +390,8 @@ class Fetcher:
                 target = unique_path(directory, doc.safe_name(), chosen, existing=existing)
                 chosen.append(target.name)
                 relative = target.relative_to(self.inbox).as_posix()
-            entries.append(doc.journal_row(self.profile, sid, relative, self.api.vu_number))
-        journal.plan(self.profile, sid, info, directory.name, entries, replace=record is not None)
+            entries.append(doc.record(self.account, sid, relative, self.api.vu_number))
+        store.plan(self.account, sid, info, directory.name, entries, replace=record is not None)
         self._known.add(sid)
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
         for doc, entry in zip(downloaded.documents, entries, strict=True):
@@ -488,12 +412,12 @@ class Fetcher:
         category: str | None = None,
         documents: tuple[Document, ...] | None = None,
     ) -> ShipmentResult:
-        journal = self._journal()
+        store = self._store()
         if documents is None:
-            record = journal.shipment(self.profile, shipment_id)
+            record = store.shipment(self.account, shipment_id)
             category = record.category if record else None
             documents = tuple(
-                doc.to_document(self.inbox) for doc in journal.documents(self.profile, shipment_id)
+                Document.from_record(doc, self.inbox) for doc in store.documents(self.account, shipment_id)
             )
         base: dict[str, Any] = {"shipment_id": shipment_id, "category": category, "documents": documents}
         if not self.acknowledge:
@@ -504,13 +428,13 @@ class Fetcher:
         except AuthenticationError:
             raise
         except ServiceError as exc:
-            if not (recovered and _ACK_UNKNOWN in {m.meldung_id for m in exc.meldungen}):
+            if not (recovered and _ACK_UNKNOWN in {m.code for m in exc.messages}):
                 return self._ack_failed(base, exc)
             log.info("shipment %s was already acknowledged before an interruption", shipment_id)
         except BiproError as exc:
             return self._ack_failed(base, exc)
         self._emit(FetchEventKind.ACKNOWLEDGED, shipment_id)
-        journal.mark_acknowledged(self.profile, shipment_id)
+        store.mark_acknowledged(self.account, shipment_id)
         self._emit(FetchEventKind.DONE, shipment_id)
         outcome = Outcome.RECOVERED if recovered else Outcome.ACKNOWLEDGED
         return ShipmentResult(outcome=outcome, **base)
@@ -518,7 +442,7 @@ class Fetcher:
     def _ack_failed(self, base: dict[str, Any], exc: BiproError) -> ShipmentResult:
         log.warning("shipment %s stored but not acknowledged: %s", base["shipment_id"], exc)
         # The next run acknowledges it without downloading it again.
-        self._journal().mark_stored(self.profile, str(base["shipment_id"]))
+        self._store().mark_stored(self.account, str(base["shipment_id"]))
         self._emit(FetchEventKind.FAILED, str(base["shipment_id"]), message=str(exc))
         return ShipmentResult(
             outcome=Outcome.STORED,

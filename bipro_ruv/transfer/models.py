@@ -11,18 +11,16 @@ from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from bipro_ruv.models import FrozenModel
+from bipro_ruv.store.protocol import DocumentRecord
 from bipro_ruv.vsnr import Vsnr
 
 __all__ = ["Document", "FetchEvent", "FetchEventKind", "FetchReport", "Outcome", "Shipment", "ShipmentResult"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Shipment(_Frozen):
+class Shipment(FrozenModel):
     """One delivery (``tran:Lieferung``) in the broker's mailbox."""
 
     id: str = Field(..., description="ID (ST_LieferungID)")
@@ -34,11 +32,13 @@ class Shipment(_Frozen):
     delivery_type: str | None = Field(None, description="ArtDerLieferung (Norm 430.4/430.5 use case)")
     data_only: bool | None = Field(None, description="EnthaeltNurDaten")
     periodic: bool | None = Field(None, description="PeriodischeLieferung")
-    line: str | None = Field(None, description="Sparte")
+    line_of_business: str | None = Field(
+        None, description="Sparte (ST_Sparte, the GDV line of business, e.g. 040 Haftpflicht), as sent"
+    )
     transfer_count: int | None = Field(None, description="AnzahlTransfers")
 
 
-class Document(_Frozen):
+class Document(FrozenModel):
     """A delivered file (``allg:Datei``), stored on disk."""
 
     shipment_id: str = Field(..., description="ID of the Lieferung it came with")
@@ -68,6 +68,32 @@ class Document(_Frozen):
         "reply without its closing delimiter); only on documents fetched in this run, not in the journal",
     )
 
+    @classmethod
+    def from_record(cls, record: DocumentRecord, inbox: Path, warnings: tuple[str, ...] = ()) -> Document:
+        """The document a store's record describes; ``inbox`` is what ``record.path`` is relative to.
+
+        ``warnings`` are those of a document fetched in this run: a store does not keep them.
+        """
+        path = inbox / record.path
+        return cls(
+            shipment_id=record.shipment_id,
+            seq=record.seq,
+            path=path,
+            file_name=path.name,
+            original_name=record.original_name,
+            content_type=record.content_type,
+            document_type=record.document_type,
+            description=record.description,
+            size=record.size,
+            sha256=record.sha256,
+            vsnr=Vsnr.try_parse(record.vsnr),
+            vsnr_raw=record.vsnr,
+            vu_number=record.vu_number,
+            checksum_verified=record.checksum_verified,
+            archive_name=record.archive_name,
+            warnings=warnings,
+        )
+
 
 class Outcome(str, Enum):
     """What happened to one shipment during a fetch."""
@@ -78,7 +104,7 @@ class Outcome(str, Enum):
     FAILED = "failed"  # nothing acknowledged; it stays in the mailbox for the next run
 
 
-class ShipmentResult(_Frozen):
+class ShipmentResult(FrozenModel):
     shipment_id: str
     category: str | None = None
     category_label: str | None = None
@@ -88,7 +114,7 @@ class ShipmentResult(_Frozen):
     error_type: str | None = Field(None, description="Exception class name of the error")
 
 
-class FetchReport(_Frozen):
+class FetchReport(FrozenModel):
     """Result of :meth:`bipro_ruv.Client.fetch_open_documents`."""
 
     inbox: Path
@@ -128,7 +154,7 @@ class FetchEventKind(str, Enum):
     FAILED = "failed"
 
 
-class FetchEvent(_Frozen):
+class FetchEvent(FrozenModel):
     """Progress of a fetch, for progress bars and monitoring."""
 
     kind: FetchEventKind

@@ -140,8 +140,8 @@ class SandboxContract:
     def __post_init__(self) -> None:
         if len(self.vsnr) != 11 or not self.vsnr.isdigit():
             raise ValueError(f"VSNR must be 11 digits (2 Arbeitsgebiet + 9), got {self.vsnr!r}")
-        if self.line_of_business not in ARBEITSGEBIETE:
-            raise ValueError(f"unknown Arbeitsgebiet {self.line_of_business!r} in {self.vsnr}")
+        if self.business_area not in ARBEITSGEBIETE:
+            raise ValueError(f"unknown Arbeitsgebiet {self.business_area!r} in {self.vsnr}")
         if self.vu_number not in VU_NAMES:
             raise ValueError(f"unknown VU number {self.vu_number!r}")
         if len(self.sparte) != 3 or not self.sparte.isdigit():
@@ -152,13 +152,13 @@ class SandboxContract:
             raise ValueError("status must be 1 or 4 and collection 1 or 2")
 
     @property
-    def line_of_business(self) -> str:
+    def business_area(self) -> str:
         """Arbeitsgebiet: the first two digits of the VSNR."""
         return self.vsnr[:2]
 
     @property
-    def line_of_business_name(self) -> str:
-        return ARBEITSGEBIETE[self.line_of_business]
+    def business_area_name(self) -> str:
+        return ARBEITSGEBIETE[self.business_area]
 
     @property
     def insurer_name(self) -> str:
