@@ -31,7 +31,6 @@ still decides whether a document is sound.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -47,56 +46,31 @@ from bipro_ruv._wire.mime_parts import (
     parse_header_value,
     parse_headers,
 )
+from bipro_ruv._wire.mime_quirks import (
+    BODY,
+    CLOSE,
+    DONE,
+    HEADERS,
+    MORE,
+    NOT_DELIMITER,
+    OPEN,
+    PREAMBLE,
+    WINDOW,
+    Quirks,
+    Watch,
+)
 from bipro_ruv.errors import MimeError
 
 __all__ = ["parse_multipart"]
 
 _MAX_HEADER_BYTES = 64 * 1024
 _MAX_PADDING = 256  # RFC 2046 transport padding (spaces after the boundary) we wait for
-# RFC 2046 bchars: what a boundary consists of (a space, but not at its end).
-_BCHARS = rb"0-9A-Za-z'()+_,\-./:=?"
-_TOKEN = rb"[" + _BCHARS + rb" ]{0,199}[" + _BCHARS + rb"]"
-# The last line of a complete body, when it is a delimiter line: "--token--" of any
-# boundary, or "--boundary" without its dashes; trailing white space allowed.
-_FINAL_LINE = re.compile(
-    rb"(?:\r?\n|\A)--([" + _BCHARS + rb" ]{0,199}?[" + _BCHARS + rb"])(--)?[ \t\r\n]{0,256}\Z"
-)
-# A "--token" line followed by a MIME header: where a body with another boundary starts.
-_OTHER_BOUNDARY = re.compile(rb"\n--(" + _TOKEN + rb")[ \t]*\r?\n(?i:content-)[A-Za-z0-9-]*[ \t]*:")
-_WINDOW = 1024  # bytes of the preamble kept while looking for such a line
 # Raw bytes of a body held back until more arrives: a delimiter split between chunks,
 # or a final line _FINAL_LINE may have to cut off (2 + 2 + 200 + 2 + 256 bytes at most).
 _HOLD = 512
 
 
-class _Watch:
-    """Watches the rest of a body parsed with an adopted boundary for the declared one."""
-
-    def __init__(self, delimiter: bytes, seen: bytes) -> None:
-        self._delimiter = delimiter
-        self._tail = seen[-len(delimiter) :]  # a delimiter may straddle two chunks
-
-    def find(self, data: bytes) -> bytes | None:
-        """The body from the first declared delimiter line on (from ``data`` and the bytes
-        before it), or None. A line that only begins with the boundary is none (RFC 2046)."""
-        window = self._tail + data
-        start = 0
-        while (index := window.find(self._delimiter, start)) >= 0:
-            after = window[index + len(self._delimiter) : index + len(self._delimiter) + 1]
-            if not after:
-                break  # the next chunk decides
-            if after in b" \t\r\n-":
-                return window[index:]
-            start = index + 1
-        self._tail = window[-len(self._delimiter) :]
-        return None
-
-
-_PREAMBLE, _HEADERS, _BODY, _DONE = range(4)
-_MORE, _NOT_DELIMITER, _OPEN, _CLOSE = range(4)
-
-
-class _Parser:
+class _Parser(Quirks):
     """Push parser: ``feed`` chunks of any size, then ``finish``.
 
     The buffer holds at most one header block, or the tail of a body that may be the
@@ -121,7 +95,7 @@ class _Parser:
         self._max_root_bytes = max_root_bytes
         self._max_parts = max_parts
         self._may_adopt = may_adopt
-        self._watch: _Watch | None = None
+        self._watch: Watch | None = None
         self._complete = False
         self.created: list[Path] = []
         self._reset(boundary)
@@ -132,7 +106,7 @@ class _Parser:
         # A virtual line break lets the first delimiter match at the very start of the body.
         self._buf = bytearray(b"\n")
         self._scan = 0
-        self._state = _PREAMBLE
+        self._state = PREAMBLE
         self._crlf = True
         self._part: Part | None = None
         self._at_body_start = False
@@ -145,7 +119,7 @@ class _Parser:
 
     @property
     def done(self) -> bool:
-        return self._state == _DONE
+        return self._state == DONE
 
     @property
     def adopted(self) -> bool:
@@ -163,9 +137,9 @@ class _Parser:
             if rest is not None:
                 self._restart(rest)
                 return
-        if self._state == _DONE:
+        if self._state == DONE:
             return  # the epilogue, read on only to watch for the declared boundary
-        if self._state == _BODY and not self._at_body_start and len(data) > _HOLD and self._pass(data):
+        if self._state == BODY and not self._at_body_start and len(data) > _HOLD and self._pass(data):
             return
         self._buf += data
         self._run(eof=False)
@@ -193,11 +167,11 @@ class _Parser:
             raise MimeError("the body may not have arrived complete")
         self._complete = complete
         self._run(eof=True)
-        if self._state == _PREAMBLE:
+        if self._state == PREAMBLE:
             raise MimeError("no opening multipart delimiter found in the body")
-        if self._state != _DONE and complete:
+        if self._state != DONE and complete:
             self._end_at_eof()
-        if self._state != _DONE:
+        if self._state != DONE:
             raise MimeError(
                 f"multipart body truncated in part {self._part_no}: the stream ended before the "
                 "closing delimiter"
@@ -220,7 +194,7 @@ class _Parser:
         self._run(eof=False)
 
     def _run(self, *, eof: bool) -> None:
-        steps = {_PREAMBLE: self._preamble, _HEADERS: self._headers, _BODY: self._body}
+        steps = {PREAMBLE: self._preamble, HEADERS: self._headers, BODY: self._body}
         while self._state in steps and steps[self._state](eof):
             pass
 
@@ -228,20 +202,20 @@ class _Parser:
         """Classify what follows ``--boundary`` at ``pos``: (kind, index after the delimiter line)."""
         buf = self._buf
         if buf[pos : pos + 2] == b"--":
-            return _CLOSE, pos + 2
+            return CLOSE, pos + 2
         if len(buf) - pos < 2 and bytes(buf[pos : pos + 1]) in (b"", b"-"):
-            return (_NOT_DELIMITER if eof else _MORE), pos
+            return (NOT_DELIMITER if eof else MORE), pos
         i = pos
         while i < len(buf) and buf[i] in b" \t" and i - pos < _MAX_PADDING:
             i += 1
         if i >= len(buf) or (buf[i] == 0x0D and i + 1 >= len(buf)):
-            return (_NOT_DELIMITER if eof else _MORE), pos
+            return (NOT_DELIMITER if eof else MORE), pos
         if buf[i] == 0x0A:
-            return _OPEN, i + 1
+            return OPEN, i + 1
         if buf[i : i + 2] == b"\r\n":
-            return _OPEN, i + 2
+            return OPEN, i + 2
         # "--boundaryX...": the boundary is only a prefix of this line, so it is content.
-        return _NOT_DELIMITER, pos
+        return NOT_DELIMITER, pos
 
     def _preamble(self, eof: bool) -> bool:
         buf = self._buf
@@ -249,46 +223,25 @@ class _Parser:
         if index < 0:
             if self._may_adopt and self._adopt_other_boundary():
                 return True
-            keep = max(len(self._delimiter) - 1, _WINDOW if self._may_adopt else 0)
+            keep = max(len(self._delimiter) - 1, WINDOW if self._may_adopt else 0)
             if len(buf) > keep:
                 del buf[: len(buf) - keep]
             self._scan = 0
             return False
         kind, end = self._delimiter_end(index + len(self._delimiter), eof)
-        if kind == _MORE:
+        if kind == MORE:
             del buf[:index]
             self._scan = 0
             return False
-        if kind == _NOT_DELIMITER:
+        if kind == NOT_DELIMITER:
             self._scan = index + 1
             return True
-        if kind == _CLOSE:
+        if kind == CLOSE:
             raise MimeError("multipart body has no parts: the first delimiter is the closing one")
         self._crlf = buf[end - 2 : end] == b"\r\n"
         del buf[:end]
         self._scan = 0
-        self._state = _HEADERS
-        return True
-
-    def _adopt_other_boundary(self) -> bool:
-        """Parse with the boundary of the first ``--token`` line followed by a MIME header,
-        since the declared one has not occurred. Whether that stands is known at the end:
-        the declared boundary must not occur later (:class:`_Watch`), and the body must
-        have arrived complete."""
-        match = _OTHER_BOUNDARY.search(self._buf)
-        if match is None:
-            return False
-        token = match.group(1).decode("ascii")
-        self._watch = _Watch(self._delimiter, bytes(self._buf))
-        self._may_adopt = False
-        self._delimiter = b"\n--" + match.group(1)
-        self._boundary = token
-        self._adopted = (
-            f"multipart body does not use the boundary {self._declared!r} of its Content-Type; "
-            f"its parts were split at {token!r}, the boundary it uses"
-        )
-        self.warnings.append(self._adopted)
-        self._scan = match.start()
+        self._state = HEADERS
         return True
 
     def _headers(self, eof: bool) -> bool:
@@ -311,7 +264,7 @@ class _Parser:
         del buf[:body_start]
         self._scan = 0
         self._begin_part(parse_headers(block, self._part_no + 1))
-        self._state = _BODY
+        self._state = BODY
         self._at_body_start = True
         return True
 
@@ -358,9 +311,9 @@ class _Parser:
                 return False
             if buf.startswith(dash):
                 kind, end = self._delimiter_end(len(dash), eof)
-                if kind == _MORE:
+                if kind == MORE:
                     return False
-                if kind != _NOT_DELIMITER:
+                if kind != NOT_DELIMITER:
                     self._close_part(0, kind, end)
                     return True
             self._at_body_start = False
@@ -372,57 +325,15 @@ class _Parser:
             self._emit(len(buf) - _HOLD)
             return False
         kind, end = self._delimiter_end(index + len(self._delimiter), eof)
-        if kind == _MORE:
+        if kind == MORE:
             self._emit(index - 1)
             return False
-        if kind == _NOT_DELIMITER:
+        if kind == NOT_DELIMITER:
             self._scan = index + 1
             return True
         body_end = index - 1 if self._crlf and index > 0 and buf[index - 1] == 0x0D else index
         self._close_part(body_end, kind, end)
         return True
-
-    def _end_at_eof(self) -> None:
-        """A complete body that ends before its closing delimiter (see the module docstring)."""
-        closing = f"--{self._boundary}--"
-        if self._state == _HEADERS:
-            self.warnings.append(
-                f"multipart body ends with the opening delimiter --{self._boundary} instead of its "
-                f"closing delimiter {closing}"
-            )
-            self._state = _DONE
-            return
-        part = self._part
-        assert part is not None
-        buf = self._buf
-        body_end = self._final_line(part)
-        if body_end < len(buf):
-            line = bytes(buf[body_end:]).strip().decode("latin-1")
-            warning = (
-                f"multipart body ends with {line!r} instead of its closing delimiter {closing}: "
-                f"part {self._part_no} was taken to end before that line"
-            )
-        else:
-            warning = (
-                f"multipart body ends without its closing delimiter {closing}: part {self._part_no} was "
-                "taken to run to the end of the body"
-            )
-        self.warnings.append(warning)
-        self._close_part(body_end, _CLOSE, len(buf), warning)
-
-    def _final_line(self, part: Part) -> int:
-        """Where the part ends in the buffer at the end of a complete body: before a last line
-        that is a closing delimiter (of any boundary), or this boundary's delimiter line
-        with one dash or none."""
-        buf = self._buf
-        match = _FINAL_LINE.search(buf)
-        if match is None:
-            return len(buf)
-        # At the start of the buffer, it is a line of its own only if the part is empty so far.
-        own_line = match.group(0)[:1] in (b"\r", b"\n") or part.raw_size == 0
-        boundary = self._boundary.encode("ascii")
-        closing = match.group(2) is not None or match.group(1) in (boundary, boundary + b"-")
-        return match.start() if own_line and closing else len(buf)
 
     def _close_part(self, body_end: int, kind: int, end: int, warning: str | None = None) -> None:
         part = self._part
@@ -431,7 +342,7 @@ class _Parser:
         del self._buf[:end]
         self._scan = 0
         self._end_part(part, warning)
-        self._state = _HEADERS if kind == _OPEN else _DONE
+        self._state = HEADERS if kind == OPEN else DONE
 
     def _emit(self, count: int) -> None:
         if count <= 0:

@@ -341,6 +341,26 @@ class Fetcher:
             if not fold_names([candidate.name]) <= self._inbox_names or is_real_folder(candidate):
                 return candidate
 
+    def _make_folder(self, directory: Path, sid: str, *, chosen_now: bool) -> set[str] | None:
+        """Make the shipment's folder durably; the names in it, if known (empty when new)."""
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            # A folder planned before, left unplanned by a killed run, or made by someone
+            # else: it may have become a symlink since, and may hold files of other names.
+            ensure_inside(self.inbox, directory)
+            if not directory.is_dir() or (chosen_now and not is_real_folder(directory)):
+                raise DocumentError(f"refusing to write into {directory}: not a folder") from None
+            if chosen_now:
+                # Its maker may have been killed before the fsync below.
+                self._inbox_sync.sync()
+            return None
+        # Made just now by us: a real, empty folder inside the inbox. Its entry must
+        # survive a power loss (fsync of the inbox, shared with concurrent workers).
+        self._inbox_sync.sync()
+        self._emit(FetchEventKind.FOLDER_CREATED, sid)
+        return set()
+
     def _place(
         self,
         shipment: Shipment,
@@ -363,24 +383,7 @@ class Fetcher:
                 self._directory_keys.add(path_key(directory.name))
                 self._inbox_names |= fold_names([directory.name])
             chosen_now = True
-        try:
-            directory.mkdir()
-        except FileExistsError:
-            # A folder planned before, left unplanned by a killed run, or made by someone
-            # else: it may have become a symlink since, and may hold files of other names.
-            ensure_inside(self.inbox, directory)
-            if not directory.is_dir() or (chosen_now and not is_real_folder(directory)):
-                raise DocumentError(f"refusing to write into {directory}: not a folder") from None
-            existing: set[str] | None = None
-            if chosen_now:
-                # Its maker may have been killed before the fsync below.
-                self._inbox_sync.sync()
-        else:
-            # Made just now by us: a real, empty folder inside the inbox. Its entry must
-            # survive a power loss (fsync of the inbox, shared with concurrent workers).
-            self._inbox_sync.sync()
-            existing = set()
-            self._emit(FetchEventKind.FOLDER_CREATED, sid)
+        existing = self._make_folder(directory, sid, chosen_now=chosen_now)
         chosen: list[str] = []
         entries: list[DocumentRecord] = []
         for doc in downloaded.documents:
