@@ -192,13 +192,13 @@ def test_an_incomplete_plan_is_not_taken_for_stored(sandbox: Sandbox, client: Cl
 def test_a_shipment_that_failed_after_its_files_were_in_place_is_not_downloaded_again(
     sandbox: Sandbox, client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bipro_ruv.transfer.fetch as fetch_module
+    import bipro_ruv.transfer._inbox as inbox_module
 
     def broken_fsync(directory: Path) -> None:
         raise OSError(5, "Input/output error", str(directory))
 
     # Every file is renamed into place, then the folder fsync fails: recorded as failed.
-    monkeypatch.setattr(fetch_module, "fsync_directory", broken_fsync)
+    monkeypatch.setattr(inbox_module, "fsync_directory", broken_fsync)
     failed = client.fetch_open_documents(tmp_path)
     assert failed.failures
     assert not sandbox.stats.acknowledged

@@ -12,8 +12,9 @@ The store is a :class:`~bipro_ruv.store.DocumentStore` and every record is keyed
 :class:`~bipro_ruv.store.Account` of the run (insurer profile + user id); by default the
 SQLite journal of the inbox (:class:`~bipro_ruv.store.sqlite.SqliteStore`).
 
-Inbox layout: ``<inbox>/<shipment id>/<document name>``, names made safe by
-:func:`._files.safe_filename`; the journal and spool live in ``<inbox>/.bipro-ruv/``.
+Inbox layout (:class:`._inbox.InboxLayout`): ``<inbox>/<shipment id>/<document name>``,
+names made safe by :func:`._files.safe_filename`; the journal and spool live in
+``<inbox>/.bipro-ruv/``.
 A shipment gets ``<shipment id> (2)`` only if ``<shipment id>`` is a file, a symlink or
 the folder of another plan: a folder no plan names (a run was killed between making it
 and planning, or a user made it) is used.
@@ -28,23 +29,20 @@ a file system error while one shipment is stored fails that shipment only.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 from bipro_ruv._wire.fs import make_folder, resolve_folder, storage_error
-from bipro_ruv._wire.spool import sha256_file
 from bipro_ruv.errors import (
     AuthenticationError,
     BiproError,
     ConfigurationError,
-    DocumentError,
     ServiceError,
     StorageError,
 )
@@ -56,20 +54,13 @@ from bipro_ruv.store import (
     ShipmentInfo,
     ShipmentRecord,
     ShipmentState,
-    path_key,
 )
 from bipro_ruv.store.sqlite import SqliteStore
 from bipro_ruv.transfer._download import DownloadedShipment
 from bipro_ruv.transfer._files import (
-    DirectorySync,
-    atomic_move,
-    ensure_inside,
-    fold_names,
-    fsync_directory,
-    safe_filename,
     unique_path,
 )
-from bipro_ruv.transfer._inbox import InboxLock, empty_folder, is_real_folder
+from bipro_ruv.transfer._inbox import InboxLayout, InboxLock, empty_folder
 from bipro_ruv.transfer._parallel import run_parallel
 from bipro_ruv.transfer.categories import matches_category
 from bipro_ruv.transfer.models import (
@@ -141,14 +132,9 @@ class Fetcher:
         self.store: DocumentStore | None = None
         self.spool_root = self.inbox / STATE_DIR / "spool"
         self._thread = threading.local()
-        #: Folded names in the inbox: listed once per run, not once per shipment.
-        self._inbox_names: set[str] = set()
-        #: Read from the store once per run (the inbox lock keeps other fetches out):
-        #: shipments it knows, and the keys of every planned folder.
+        #: Read from the store once per run (the inbox lock keeps other fetches out).
         self._known: set[str] = set()
-        self._directory_keys: set[str] = set()
-        self._names_lock = threading.Lock()
-        self._inbox_sync = DirectorySync(self.inbox)
+        self._layout = InboxLayout(self.inbox, self._emit)
 
     # -- events -------------------------------------------------------------------
 
@@ -169,11 +155,11 @@ class Fetcher:
         results: list[ShipmentResult] = []
         with InboxLock(state_dir / "lock"), self._open_store() as store:
             self.store = store
-            self._prepare_inbox()
+            self._prepare_spool()
             # Records of an older journal keyed by profile alone are this run's to continue.
             store.adopt(self.account)
             self._known = store.shipment_ids(self.account)
-            self._directory_keys = store.directory_keys()
+            self._layout.load(store.directory_keys())
             self._complete_interrupted_plans()
             if self.acknowledge:
                 for pending in store.shipments(self.account, ShipmentState.STORED):
@@ -207,8 +193,8 @@ class Fetcher:
         finally:
             self._given_store.flush()
 
-    def _prepare_inbox(self) -> None:
-        """An empty spool, and the names in the inbox (read once per run)."""
+    def _prepare_spool(self) -> None:
+        """An empty spool."""
         # Spool files of a crashed run are never the only copy (the shipment is
         # still in the mailbox or already stored): start from an empty spool.
         shutil.rmtree(self.spool_root, ignore_errors=True)
@@ -216,10 +202,6 @@ class Fetcher:
             self.spool_root.mkdir()
         except OSError as exc:
             raise storage_error(exc, self.spool_root, "create the spool folder") from exc
-        try:
-            self._inbox_names = fold_names(os.listdir(self.inbox))
-        except OSError as exc:
-            raise storage_error(exc, self.inbox, "list the inbox") from exc
 
     def _complete_interrupted_plans(self) -> None:
         """``storing`` or ``failed`` shipments whose planned files are all in place become ``stored``.
@@ -235,7 +217,7 @@ class Fetcher:
         for state in (ShipmentState.STORING, ShipmentState.FAILED):
             for pending in store.shipments(self.account, state):
                 planned = store.documents(self.account, pending.shipment_id)
-                if planned and self._all_present(planned):
+                if planned and self._layout.all_present(planned):
                     store.mark_stored(self.account, pending.shipment_id)
                     self._emit(FetchEventKind.STORED, pending.shipment_id)
 
@@ -311,56 +293,6 @@ class Fetcher:
             self._thread.spool = spool
         return spool
 
-    def _all_present(self, planned: Iterable[DocumentRecord]) -> bool:
-        for doc in planned:
-            path = self.inbox / doc.path
-            try:
-                if not path.is_file() or path.stat().st_size != doc.size or sha256_file(path) != doc.sha256:
-                    return False
-            except OSError as exc:
-                raise storage_error(exc, path, "read the stored file") from exc
-        return True
-
-    def _choose_directory(self, shipment_id: str) -> Path:
-        """The shipment's folder in the inbox: the first of ``<id>``, ``<id> (2)``... that is
-        free, or a real folder no plan in the store names (names lock held).
-
-        Such a folder was made by a run killed between its ``mkdir`` and its plan (issue 9),
-        or by a user; taking ``<id> (2)`` instead would store the documents beside an empty
-        ``<id>``. A folder some plan names is never shared: its files belong to that plan.
-        A file or a symlink of the name is passed over, like any other name in use.
-        """
-        name = safe_filename(shipment_id, fallback_stem="lieferung")
-        candidates: list[str] = []
-        while True:
-            # Every name of the sequence in turn: nothing counts as present here.
-            candidate = unique_path(self.inbox, name, candidates, existing=())
-            candidates.append(candidate.name)
-            if path_key(candidate.name) in self._directory_keys:
-                continue
-            if not fold_names([candidate.name]) <= self._inbox_names or is_real_folder(candidate):
-                return candidate
-
-    def _make_folder(self, directory: Path, sid: str, *, chosen_now: bool) -> set[str] | None:
-        """Make the shipment's folder durably; the names in it, if known (empty when new)."""
-        try:
-            directory.mkdir()
-        except FileExistsError:
-            # A folder planned before, left unplanned by a killed run, or made by someone
-            # else: it may have become a symlink since, and may hold files of other names.
-            ensure_inside(self.inbox, directory)
-            if not directory.is_dir() or (chosen_now and not is_real_folder(directory)):
-                raise DocumentError(f"refusing to write into {directory}: not a folder") from None
-            if chosen_now:
-                # Its maker may have been killed before the fsync below.
-                self._inbox_sync.sync()
-            return None
-        # Made just now by us: a real, empty folder inside the inbox. Its entry must
-        # survive a power loss (fsync of the inbox, shared with concurrent workers).
-        self._inbox_sync.sync()
-        self._emit(FetchEventKind.FOLDER_CREATED, sid)
-        return set()
-
     def _place(
         self,
         shipment: Shipment,
@@ -377,13 +309,9 @@ class Fetcher:
             directory = self.inbox / record.directory
             chosen_now = False
         else:
-            with self._names_lock:
-                directory = self._choose_directory(sid)
-                # Reserved at once, so no other worker picks the same name meanwhile.
-                self._directory_keys.add(path_key(directory.name))
-                self._inbox_names |= fold_names([directory.name])
+            directory = self._layout.reserve(sid)
             chosen_now = True
-        existing = self._make_folder(directory, sid, chosen_now=chosen_now)
+        existing = self._layout.make_folder(directory, sid, chosen_now=chosen_now)
         chosen: list[str] = []
         entries: list[DocumentRecord] = []
         for doc in downloaded.documents:
@@ -397,14 +325,8 @@ class Fetcher:
         store.plan(self.account, sid, info, directory.name, entries, replace=record is not None)
         self._known.add(sid)
         self._emit(FetchEventKind.PLANNED, sid, count=len(entries))
-        for doc, entry in zip(downloaded.documents, entries, strict=True):
-            final = self.inbox / entry.path
-            # The folder was checked above; a file name is one safe component in it.
-            if final.parent != directory:
-                raise DocumentError(f"refusing to write {final}: not in {directory}")
-            atomic_move(doc.path, final, overwrite=True, sync_dir=False)
-            self._emit(FetchEventKind.FILE_STORED, sid)
-        fsync_directory(directory)  # every rename above is durable before the acknowledgement
+        files = [(doc.path, entry.path) for doc, entry in zip(downloaded.documents, entries, strict=True)]
+        self._layout.move_into_place(directory, files, sid)  # durable before the acknowledgement
         return entries
 
     def _acknowledge(
