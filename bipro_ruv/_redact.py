@@ -28,13 +28,10 @@ import threading
 from typing import Any
 
 __all__ = [
-    "COVERED_LOGGERS",
-    "REDACTED",
-    "excerpt",
     "RedactingFilter",
+    "excerpt",
     "install_redaction",
     "redact",
-    "redact_record",
     "register_secret",
 ]
 

@@ -12,13 +12,12 @@ that, called by you).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -42,10 +41,6 @@ from bipro_ruv.transfer.service import TransferService
 from bipro_ruv.vsnr import Vsnr
 
 __all__ = ["Client", "LoginInfo"]
-
-log = logging.getLogger("bipro_ruv.client")
-
-T = TypeVar("T")
 
 
 def _system(base_url: str | None) -> str | None:

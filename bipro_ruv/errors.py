@@ -137,8 +137,11 @@ class BiproError(Exception):
         super().__init__(message)
         self.message = message
         self.status = _masked_status(status)
-        given = process_id if process_id is not None else (status.process_id if status else None)
-        self.process_id = None if given is None else redact(given)
+        self.process_id = (
+            redact(process_id)
+            if process_id is not None
+            else (self.status.process_id if self.status else None)
+        )
         self.messages: tuple[Message, ...] = tuple(_masked_message(m) for m in messages) or (
             self.status.messages if self.status else ()
         )
@@ -186,8 +189,9 @@ def _masked_status(status: Status | None) -> Status | None:
     messages = tuple(_masked_message(m) for m in status.messages)
     if any(new is not old for new, old in zip(messages, status.messages, strict=True)):
         changed["messages"] = messages
-    if status.process_id is not None and redact(status.process_id) != status.process_id:
-        changed["process_id"] = redact(status.process_id)
+    process_id = None if status.process_id is None else redact(status.process_id)
+    if process_id != status.process_id:
+        changed["process_id"] = process_id
     return status.model_copy(update=changed) if changed else status
 
 
@@ -311,13 +315,11 @@ class ServiceError(BiproError):
         self,
         message: str,
         *,
-        status: Status | None = None,
-        process_id: str | None = None,
-        messages: Sequence[Message] = (),
         fault_code: str | None = None,
         http_status: int | None = None,
+        **context: Unpack[_ServerContext],
     ) -> None:
-        super().__init__(message, status=status, process_id=process_id, messages=messages)
+        super().__init__(message, **context)
         self.fault_code = fault_code
         self.http_status = http_status
 

@@ -308,10 +308,12 @@ def test_a_reply_for_another_shipment_is_neither_stored_nor_acknowledged(
     failed = [r for r in report.results if r.error]
     assert [r.error_type for r in failed] == ["WrongShipmentError"]
     assert not sandbox.is_acknowledged(failed[0].shipment_id)
-    assert not (tmp_path / "inbox" / failed[0].shipment_id).exists() or not any(
-        (tmp_path / "inbox" / failed[0].shipment_id).iterdir()
-    )
+    # Not even an empty folder: one left behind would push the next run's download into "<id> (2)".
+    inbox = tmp_path / "inbox"
+    assert not (inbox / failed[0].shipment_id).exists()
     stored_ids = {r.shipment_id for r in report.results if not r.error}
+    assert len(stored_ids) == len(report.results) - 1
+    assert {path.relative_to(inbox).parts[0] for path in spool_files(inbox)} == stored_ids
     assert all(sandbox.is_acknowledged(i) for i in stored_ids)
 
 

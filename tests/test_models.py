@@ -105,7 +105,7 @@ def test_the_old_german_field_names_are_refused_not_dropped(
 
 @pytest.mark.parametrize("german", ["prozess_id", "meldungen"])
 def test_errors_refuse_the_old_german_keywords(german: str) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{german}'"):
         ServiceError("failed", **{german: None})  # type: ignore[arg-type]
 
 

@@ -31,6 +31,7 @@ from lxml import etree
 
 from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
 from bipro_ruv.sandbox.content.contracts import SANDBOX_CONTRACTS
+from bipro_ruv.sandbox.services.soap import NS  # the sandbox's table; the client's XML code stays apart
 from tests._expected import KNOWN_VSNR, document, shipment
 
 STS = "/bipro/sts/2.4.0.1.0"
@@ -38,19 +39,6 @@ TRANSFER = "/bipro/TransferService/2.6.2.1.0"
 EXTRANET = "/bipro/ExtranetService/1.0.1.0"
 VERSION = "2.6.2.1.0"
 
-NS = {
-    "soapenv": "http://schemas.xmlsoap.org/soap/envelope/",
-    "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
-    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
-    "wst": "http://schemas.xmlsoap.org/ws/2005/02/trust",
-    "wsc": "http://schemas.xmlsoap.org/ws/2005/02/sc",
-    "nac": "http://www.bipro.net/namespace/nachrichten",
-    "tran": "http://www.bipro.net/namespace/transfer",
-    "allg": "http://www.bipro.net/namespace/allgemein",
-    "gevo": "http://www.bipro.net/namespace/gevo",
-    "nam": "http://www.bipro.net/namespace",
-    "xop": "http://www.w3.org/2004/08/xop/include",
-}
 XMLNS = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items())
 SCT = "http://schemas.xmlsoap.org/ws/2005/02/sc/sct"
 ISSUE = "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"

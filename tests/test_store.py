@@ -175,10 +175,13 @@ def test_a_folder_or_file_another_account_planned_is_refused(tmp_path: Path) -> 
     with SqliteStore(tmp_path / "journal.sqlite3") as store:
         store.plan(ACCOUNT, "L-1", ShipmentInfo(), "L-1", [journal_document("L-1", "L-1/a.pdf")])
         row = journal_document("L-2", "L-1/A.pdf", account=other)  # one file on Windows/macOS
-        with pytest.raises(JournalError):
+        # Refused by the journal's UNIQUE index on the folded path, not by any other error.
+        with pytest.raises(JournalError, match="record the plan of shipment 'L-2'") as file_taken:
             store.plan(other, "L-2", ShipmentInfo(), "L-2", [row])
-        with pytest.raises(JournalError):
+        with pytest.raises(JournalError, match="record the plan of shipment 'L-3'") as folder_taken:
             store.plan(other, "L-3", ShipmentInfo(), "l-1", [journal_document("L-3", "l-1/b.pdf")])
+        for raised in (file_taken, folder_taken):
+            assert isinstance(raised.value.__cause__, sqlite3.IntegrityError)
         assert store.shipment_ids(other) == set()
 
 

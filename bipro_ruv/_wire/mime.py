@@ -59,6 +59,7 @@ from bipro_ruv._wire.mime_quirks import (
     Quirks,
     Watch,
 )
+from bipro_ruv._wire.policy import ReplyLimits
 from bipro_ruv.errors import MimeError
 
 __all__ = ["parse_multipart"]
@@ -382,7 +383,7 @@ def parse_multipart(
     chunks: Iterable[bytes],
     spool_dir: Path,
     *,
-    max_root_bytes: int = 64 * 2**20,
+    max_root_bytes: int = ReplyLimits.xml_bytes,
     max_parts: int = 10_000,
     body_complete: Callable[[], bool] | None = None,
 ) -> MultipartReply:

@@ -21,8 +21,9 @@ from types import MappingProxyType
 from typing import Protocol
 from urllib.parse import unquote
 
+from bipro_ruv._wire.policy import reply_too_large
 from bipro_ruv._wire.spool import MultiHasher
-from bipro_ruv.errors import MimeError, ReplyTooLargeError
+from bipro_ruv.errors import MimeError
 from bipro_ruv.models import FrozenModel
 
 __all__ = [
@@ -256,11 +257,8 @@ class RootSink:
     def write(self, data: _Bytes) -> None:
         if len(self.data) + len(data) > self._limit:
             # Callers pass ReplyLimits.xml_bytes: the XML of a reply is what it bounds.
-            raise ReplyTooLargeError(
-                f"multipart root part larger than {self._limit} bytes (ReplyLimits.xml_bytes); "
-                "raise it with Client(limits=ReplyLimits(...)) if such replies are expected",
-                limit_name="ReplyLimits.xml_bytes",
-                limit=self._limit,
+            raise reply_too_large(
+                f"multipart root part larger than {self._limit} bytes", "ReplyLimits.xml_bytes", self._limit
             )
         self.data += data
 

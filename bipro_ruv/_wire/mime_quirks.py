@@ -22,6 +22,7 @@ __all__ = [
     "PREAMBLE",
     "WINDOW",
     "Quirks",
+    "Watch",
 ]
 
 # The parser's states, and what follows a "--boundary" (see .mime._Parser._delimiter_end).

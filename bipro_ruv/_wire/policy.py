@@ -1,9 +1,10 @@
 """What every request obeys: timeouts, reply limits, the retry policy and the URL policy.
 
 Plain values and pure functions (no network): :class:`Timeouts` (connect, read and a
-deadline for a whole reply), :class:`ReplyLimits`, :class:`RetryPolicy` (which failures
-are repeated, with back-off and jitter), :func:`check_url` (https only, loopback aside)
-and :func:`parse_retry_after` (RFC 9110 §10.2.3).
+deadline for a whole reply), :class:`ReplyLimits` (with :func:`reply_too_large`, the error
+when one is exceeded), :class:`RetryPolicy` (which failures are repeated, with back-off
+and jitter), :func:`check_url` (https only, loopback aside) and :func:`parse_retry_after`
+(RFC 9110 §10.2.3).
 """
 
 from __future__ import annotations
@@ -22,21 +23,23 @@ from bipro_ruv.errors import (
     InsecureTransportError,
     NetworkError,
     ReplyDeadlineExceeded,
+    ReplyTooLargeError,
     RequestTimeout,
     RetryableHttpError,
 )
 
 __all__ = [
     "GATEWAY_STATUSES",
+    "MiB",
     "ReplyLimits",
     "RetryPolicy",
     "Timeouts",
     "check_url",
-    "is_loopback_url",
     "parse_retry_after",
+    "reply_too_large",
 ]
 
-_MiB = 1 << 20
+MiB = 1 << 20
 #: Gateway errors: the request may or may not have reached the service behind the gateway.
 GATEWAY_STATUSES = frozenset({502, 504})
 
@@ -72,12 +75,22 @@ class ReplyLimits:
     whole, documents included.
     """
 
-    xml_bytes: int = 64 * _MiB
-    body_bytes: int = 4096 * _MiB
+    xml_bytes: int = 64 * MiB
+    body_bytes: int = 4096 * MiB
 
     def __post_init__(self) -> None:
         if self.xml_bytes <= 0 or self.body_bytes <= 0:
             raise ConfigurationError("reply limits must be positive")
+
+
+def reply_too_large(text: str, limit_name: str, limit: int) -> ReplyTooLargeError:
+    """The error for a reply (or part) beyond ``limit`` bytes: ``text`` says what, and the
+    message goes on to name the setting (``limit_name``) and how to raise it."""
+    return ReplyTooLargeError(
+        f"{text} ({limit_name}); raise it with Client(limits=ReplyLimits(...)) if such replies are expected",
+        limit_name=limit_name,
+        limit=limit,
+    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +142,7 @@ class RetryPolicy:
         return False
 
 
-def is_loopback_url(url: str) -> bool:
+def _is_loopback_url(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -145,7 +158,7 @@ def check_url(url: str, *, allow_insecure_http: bool) -> None:
     if scheme == "https":
         return
     if scheme == "http":
-        if allow_insecure_http or is_loopback_url(url):
+        if allow_insecure_http or _is_loopback_url(url):
             return
         raise InsecureTransportError(
             f"refusing plain http to {urlsplit(url).hostname}: credentials and documents would travel "

@@ -15,20 +15,17 @@ import urllib3
 
 from bipro_ruv._redact import excerpt
 from bipro_ruv._wire.deadline import Alarm
-from bipro_ruv._wire.policy import ReplyLimits, Timeouts
+from bipro_ruv._wire.policy import MiB, ReplyLimits, Timeouts, reply_too_large
 from bipro_ruv.errors import (
     BiproError,
     NetworkError,
     ProtocolError,
     ReplyDeadlineExceeded,
-    ReplyTooLargeError,
     RequestTimeout,
     TransportError,
 )
 
 __all__ = ["Exchange", "network_error"]
-
-_MiB = 1 << 20
 
 
 class _Inflater:
@@ -186,7 +183,9 @@ class Exchange:
                 for piece in inflater.feed(data) if inflater is not None else (data,):
                     total += len(piece)
                     if total > limit:
-                        raise self._too_large(what, limit, name)
+                        raise reply_too_large(
+                            f"{what} from {self.host} is larger than {_size(limit)}", name, limit
+                        )
                     yield piece
             if inflater is not None:
                 inflater.finish()
@@ -219,14 +218,6 @@ class Exchange:
             pass
         return excerpt(data, size)
 
-    def _too_large(self, what: str, limit: int, name: str) -> ReplyTooLargeError:
-        return ReplyTooLargeError(
-            f"{what} from {self.host} is larger than {_size(limit)} ({name}); "
-            f"raise it with Client(limits=ReplyLimits(...)) if such replies are expected",
-            limit_name=name,
-            limit=limit,
-        )
-
     def close(self) -> None:
         self._alarm.disarm()
         self.response.close()
@@ -239,4 +230,4 @@ class Exchange:
 
 
 def _size(count: int) -> str:
-    return f"{count / _MiB:g} MiB" if count >= _MiB else f"{count} bytes"
+    return f"{count / MiB:g} MiB" if count >= MiB else f"{count} bytes"

@@ -34,7 +34,16 @@ from bipro_ruv._wire.policy import RetryPolicy
 from bipro_ruv._wire.reply import Exchange
 from bipro_ruv._wire.template import EnvelopeTemplates
 from bipro_ruv._wire.transport import HttpTransport, raise_for_unreadable
-from bipro_ruv._wire.xml import NS, child, child_text, child_texts, children, local_name, parse_xml
+from bipro_ruv._wire.xml import (
+    NS,
+    child,
+    child_text,
+    child_texts,
+    children,
+    descendant,
+    local_name,
+    parse_xml,
+)
 from bipro_ruv.errors import (
     AccountLockedError,
     ConfigurationError,
@@ -48,17 +57,15 @@ from bipro_ruv.errors import (
     TransportError,
     WrongPasswordError,
 )
-from bipro_ruv.models import Message, MessageKind, Status
+from bipro_ruv.models import Message, Status
 
 __all__ = [
-    "check_status",
-    "SESSION_INVALID_CODES",
     "SecurityHeader",
     "SoapEndpoint",
+    "check_status",
     "envelope_payload",
     "error_for_status",
     "multipart_root_xml",
-    "parse_fault",
     "parse_status",
     "read_envelope",
     "wsdl_dir",
@@ -296,11 +303,9 @@ def parse_status(element: etree._Element) -> Status:
     messages = []
     for item in children(element, "Meldung"):
         fields = child_texts(item)
-        kind_raw = fields.get("ArtID")
         messages.append(
             Message(
-                kind=MessageKind.parse(kind_raw),
-                kind_raw=kind_raw,
+                kind_raw=fields.get("ArtID"),  # Message derives kind from it
                 code=fields.get("MeldungID"),
                 # A server may quote the token or password back, in OK replies too.
                 text=_masked(fields.get("Text")),
@@ -354,18 +359,8 @@ def parse_fault(fault: etree._Element) -> ServiceError:
     fault_code = child_text(fault, "faultcode")
     fault_string = child_text(fault, "faultstring") or "SOAP Fault"
     detail = child(fault, "detail")
-    status_element = None
-    if detail is not None:
-        exception = next(
-            (
-                item
-                for item in detail.iter()
-                if isinstance(item.tag, str) and local_name(item) == "BiproException"
-            ),
-            None,
-        )
-        if exception is not None:
-            status_element = child(exception, "Status")
+    exception = descendant(detail, "BiproException") if detail is not None else None
+    status_element = child(exception, "Status")
     if status_element is None:
         return ServiceError(f"SOAP Fault: {fault_string}", fault_code=fault_code)
     status = parse_status(status_element)

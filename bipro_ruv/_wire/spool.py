@@ -21,7 +21,6 @@ from bipro_ruv.errors import ChecksumMismatchError
 from bipro_ruv.models import FrozenModel
 
 __all__ = [
-    "SPOOL_ALGORITHMS",
     "SUPPORTED_ALGORITHMS",
     "ChecksumResult",
     "MultiHasher",

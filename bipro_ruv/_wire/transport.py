@@ -162,9 +162,9 @@ class HttpTransport(Transport):
             (time.monotonic() - started) * 1000,
         )
         if status in (429, 503) or status in GATEWAY_STATUSES:
-            excerpt = exchange.excerpt()
+            body = exchange.excerpt()
             exchange.close()
-            raise _busy_or_gateway(host, status, response, excerpt)
+            raise _busy_or_gateway(host, status, response, body)
         return exchange
 
     def _prepare(self, address: str, message: bytes, headers: dict[str, str]) -> requests.PreparedRequest:
@@ -248,7 +248,7 @@ def _redirect_error(host: str, status: int, location: str | None) -> RedirectRef
     )
 
 
-def _busy_or_gateway(host: str, status: int, response: requests.Response, excerpt: str) -> HttpStatusError:
+def _busy_or_gateway(host: str, status: int, response: requests.Response, body: str) -> HttpStatusError:
     """429/503 (the server did not process the request) or 502/504 (a gateway did not reach it)."""
     if status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -257,14 +257,14 @@ def _busy_or_gateway(host: str, status: int, response: requests.Response, excerp
             + (f", retry after {retry_after:.0f} s" if retry_after is not None else ""),
             status_code=status,
             retry_after=retry_after,
-            body_excerpt=excerpt,
+            body_excerpt=body,
         )
     return HttpStatusError(
         f"{host} answered HTTP {status} {response.reason or ''}: a gateway did not reach the service".replace(
             "  ", " "
         ),
         status_code=status,
-        body_excerpt=excerpt,
+        body_excerpt=body,
     )
 
 

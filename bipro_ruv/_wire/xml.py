@@ -75,7 +75,7 @@ def parse_xml(data: bytes, *, what: str = "reply") -> etree._Element:
         raise MalformedXmlError(f"empty {what}: no XML received")
     head = data[:4096].lstrip().lower()
     if head.startswith((b"<!doctype html", b"<html")):
-        raise MalformedXmlError(f"{what} is an HTML page, not a SOAP message: {_excerpt(data)}")
+        raise MalformedXmlError(f"{what} is an HTML page, not a SOAP message: {excerpt(data, 200)}")
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -86,10 +86,6 @@ def parse_xml(data: bytes, *, what: str = "reply") -> etree._Element:
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
         raise UnsafeXmlError(f"{what} declares a DOCTYPE; BiPRO messages never do, refused")
     return root
-
-
-def _excerpt(data: bytes, limit: int = 200) -> str:
-    return excerpt(data, limit)
 
 
 def local_name(element: etree._Element) -> str:

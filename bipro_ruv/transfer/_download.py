@@ -1,8 +1,8 @@
 """getShipment (Norm 430.x): stream the reply, spool every document, check it.
 
 Every reply shape is read in chunks straight into files, so a 200 MB document never
-sits in memory: MTOM/XOP attachments by :mod:`._mtom`, inline base64 documents by
-:mod:`._inline` (decoded while the XML is parsed). Each ``allg:Datei`` becomes one
+sits in memory: MTOM/XOP attachments by :mod:`bipro_ruv._wire.mime`, inline base64 documents
+by :mod:`._inline` (decoded while the XML is parsed). Each ``allg:Datei`` becomes one
 :class:`SpooledDocument` with a spool file of its own; a ``Pruefsumme`` is verified;
 ``Komprimierungstyp`` ZIP is unpacked with limits. The reply must be for the shipment
 asked for. Nothing here writes outside the given spool directory.
@@ -21,7 +21,14 @@ from typing import Any
 from lxml import etree
 
 from bipro_ruv._wire.mime import parse_multipart
-from bipro_ruv._wire.mime_parts import MultipartReply, SpooledPart, is_multipart, resolve_cid
+from bipro_ruv._wire.mime_parts import (
+    Base64Decoder,
+    FileSink,
+    MultipartReply,
+    SpooledPart,
+    is_multipart,
+    resolve_cid,
+)
 from bipro_ruv._wire.reply import Exchange
 from bipro_ruv._wire.soap import (
     SecurityHeader,
@@ -146,13 +153,30 @@ def _spool_datei(
         return part.path, part.size, part.digests, content_type or part.content_type
     if not daten.text or not daten.text.strip():
         raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
-    # Inline base64 in the root part of a multipart reply (held in memory, bounded).
-    xml = etree.tostring(datei, with_tail=False)
-    reply = parse_inline_reply([xml], spool_dir, xml_limit=max(4 * len(xml), 1 << 20))  # in memory already
-    decoded = next(iter(reply.attachments.values()), None)
-    if decoded is None:
-        raise ProtocolError("Datei without Daten (neither inline base64 nor xop:Include)")
-    return decoded.path, decoded.size, decoded.digests, content_type
+    path, size, digests = _decode_parsed_daten(daten, spool_dir)
+    return path, size, digests, content_type
+
+
+def _decode_parsed_daten(daten: etree._Element, spool_dir: Path) -> tuple[Path, int, Mapping[str, str]]:
+    """Inline base64 ``Daten`` of a root part parsed whole (held in memory, bounded), decoded
+    to a spool file with the sink and decoder :mod:`._inline` uses, and its rules."""
+    try:
+        raw = (daten.text or "").encode("ascii")
+    except UnicodeEncodeError as exc:
+        raise ProtocolError("inline Daten is not valid base64: non-ASCII characters") from exc
+    sink = FileSink(spool_dir, [])
+    try:
+        decoder = Base64Decoder(1)
+        sink.write(decoder.feed(raw))
+        if len(daten):
+            raise ProtocolError("Daten holds both base64 text and an element")
+        sink.write(decoder.flush())
+        sink.close()
+    except BaseException:
+        sink.discard()
+        sink.path.unlink(missing_ok=True)
+        raise
+    return sink.path, sink.hasher.size, sink.hasher.hexdigests()
 
 
 def _documents(

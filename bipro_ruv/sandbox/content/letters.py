@@ -109,6 +109,15 @@ def _pdf_document(
 # -- shipments -----------------------------------------------------------------------------------------------
 
 
+def _letter_shipment(
+    plan: MailboxPlan, kategorie: str, art: str, contract: SandboxContract, document: SeedDocument
+) -> SeedShipment:
+    """One letter about ``contract``, placed in a recent night."""
+    return make_shipment(
+        next(plan.ids), kategorie, art, plan.recent_night(), [document], sparte=contract.sparte
+    )
+
+
 def _police_with_invoice(plan: MailboxPlan) -> SeedShipment:
     contract = find_contract("44090312655")
     written = plan.today - timedelta(days=2)
@@ -174,9 +183,7 @@ def _nachtrag(plan: MailboxPlan) -> SeedShipment:
         kurzbeschreibung="Nachtrag Anpassung Versicherungssumme",
         checksum="MD5",
     )
-    return make_shipment(
-        next(plan.ids), "120000000", "1002", plan.recent_night(), [document], sparte=contract.sparte
-    )
+    return _letter_shipment(plan, "120000000", "1002", contract, document)
 
 
 def _mahnung(plan: MailboxPlan) -> SeedShipment:
@@ -201,9 +208,7 @@ def _mahnung(plan: MailboxPlan) -> SeedShipment:
         dokumentart="Mahnung",
         kurzbeschreibung="Mahnung Folgebeitrag",
     )
-    return make_shipment(
-        next(plan.ids), "140012021", "1201", plan.recent_night(), [document], sparte=contract.sparte
-    )
+    return _letter_shipment(plan, "140012021", "1201", contract, document)
 
 
 def _schaden(plan: MailboxPlan, claim_number: str, paid: Decimal) -> SeedShipment:
@@ -229,9 +234,7 @@ def _schaden(plan: MailboxPlan, claim_number: str, paid: Decimal) -> SeedShipmen
         kurzbeschreibung=f"Schadenabrechnung {claim_number}",
         checksum="SHA256",
     )
-    return make_shipment(
-        next(plan.ids), "150013000", "2102", plan.recent_night(), [document], sparte=contract.sparte
-    )
+    return _letter_shipment(plan, "150013000", "2102", contract, document)
 
 
 def _kuendigung(plan: MailboxPlan) -> SeedShipment:
@@ -253,9 +256,7 @@ def _kuendigung(plan: MailboxPlan) -> SeedShipment:
         dokumentart="Anschreiben",
         kurzbeschreibung="Kündigungsbestätigung",
     )
-    return make_shipment(
-        next(plan.ids), "160010002", "1002", plan.recent_night(), [document], sparte=contract.sparte
-    )
+    return _letter_shipment(plan, "160010002", "1002", contract, document)
 
 
 def _kfz_anforderung(plan: MailboxPlan) -> SeedShipment:

@@ -100,19 +100,16 @@ def _gdv_shipments(plan: MailboxPlan) -> list[SeedShipment]:
         checksum="MD5",
     )
     return [
-        make_shipment(
-            next(plan.ids),
-            "999010010",
-            "1001",
-            datetime.combine(created, time(4, 15)),
-            [bestand],
-            data_only=True,
-            periodic=True,
-        ),
-        make_shipment(
-            next(plan.ids), "999050000", "1201", plan.night_of(1), [inkasso], data_only=True, periodic=True
-        ),
+        _data_package(plan, "999010010", "1001", datetime.combine(created, time(4, 15)), bestand),
+        _data_package(plan, "999050000", "1201", plan.night_of(1), inkasso),
     ]
+
+
+def _data_package(
+    plan: MailboxPlan, kategorie: str, art: str, placed: datetime, document: SeedDocument
+) -> SeedShipment:
+    """A periodic shipment of one data file (``EnthaeltNurDaten`` and ``PeriodischeLieferung`` set)."""
+    return make_shipment(next(plan.ids), kategorie, art, placed, [document], data_only=True, periodic=True)
 
 
 def _settlements(plan: MailboxPlan, claim: tuple[SandboxContract, str, Decimal]) -> list[SeedShipment]:
@@ -139,27 +136,9 @@ def _settlements(plan: MailboxPlan, claim: tuple[SandboxContract, str, Decimal])
     )
     placed_monthly = datetime.combine(plan.today.replace(day=1), time(3, 30))  # monthly, on the 1st
     return [
-        make_shipment(
-            next(plan.ids), "999000000", "1301", placed_monthly, [salden], data_only=True, periodic=True
-        ),
-        make_shipment(
-            next(plan.ids),
-            "999000000",
-            "1301",
-            placed_monthly + timedelta(minutes=7),
-            [sammel],
-            data_only=True,
-            periodic=True,
-        ),
-        make_shipment(
-            next(plan.ids),
-            "999000000",
-            "1301",
-            datetime.combine(settled, time(23, 10)),
-            [courtage],
-            data_only=True,
-            periodic=True,
-        ),
+        _data_package(plan, "999000000", "1301", placed_monthly, salden),
+        _data_package(plan, "999000000", "1301", placed_monthly + timedelta(minutes=7), sammel),
+        _data_package(plan, "999000000", "1301", datetime.combine(settled, time(23, 10)), courtage),
     ]
 
 
@@ -198,18 +177,8 @@ def _contract_lists(plan: MailboxPlan) -> list[SeedShipment]:
         kurzbeschreibung="Bestandsübertragungsliste",
     )
     return [
-        make_shipment(
-            next(plan.ids), "999000000", "1001", plan.night_of(1), [condor], data_only=True, periodic=True
-        ),
-        make_shipment(
-            next(plan.ids),
-            "999000000",
-            "1001",
-            datetime.combine(saturday, time(5, 0)),
-            [transfer],
-            data_only=True,
-            periodic=True,
-        ),
+        _data_package(plan, "999000000", "1001", plan.night_of(1), condor),
+        _data_package(plan, "999000000", "1001", datetime.combine(saturday, time(5, 0)), transfer),
     ]
 
 

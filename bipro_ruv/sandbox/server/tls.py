@@ -62,6 +62,21 @@ def _key_usage(*, ca: bool) -> x509.KeyUsage:
     )
 
 
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey, now: dt.datetime
+) -> x509.CertificateBuilder:
+    """What the CA and the server certificate share: names, key, a random serial, the validity."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + _VALIDITY)
+    )
+
+
 def create_certificate(folder: Path, host: str) -> SandboxCertificate:
     """Write ``ca.pem``, ``server.pem`` and ``server.key`` for ``host`` (an IP) into ``folder``."""
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
@@ -69,13 +84,7 @@ def create_certificate(folder: Path, host: str) -> SandboxCertificate:
     ca_name = _name("bipro-ruv sandbox CA")
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + _VALIDITY)
+        _builder(ca_name, ca_name, ca_key, now)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(ca=True), critical=True)
         .add_extension(ca_ski, critical=False)
@@ -83,13 +92,7 @@ def create_certificate(folder: Path, host: str) -> SandboxCertificate:
     )
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(host))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + _VALIDITY)
+        _builder(_name(host), ca_name, key, now)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

@@ -161,14 +161,12 @@ class SqliteStore:
 
     @mapped("read")
     def shipment_ids(self, account: Account) -> set[str]:
-        """IDs of every shipment of ``account`` the journal knows (any state)."""
         with self._lock:
             rows = self._db.execute(sql.SHIPMENT_IDS, (account.profile, account.user_id)).fetchall()
         return {row[0] for row in rows}
 
     @mapped("read")
     def directory_keys(self) -> set[str]:
-        """:func:`~bipro_ruv.store.protocol.path_key` of every planned shipment folder (all accounts)."""
         with self._lock:
             rows = self._db.execute(sql.DIRECTORY_KEYS).fetchall()
         return {row[0] for row in rows}
@@ -208,14 +206,10 @@ class SqliteStore:
         *,
         replace: bool = True,
     ) -> None:
-        """Record the shipment, its folder and every document's final path and hash,
-        durably; state ``storing``. Replaces an older plan of the shipment;
-        ``replace=False`` promises there is none (a shipment the journal does not know).
-
-        Group commit: plans that threads hand in while another plan is being committed
-        are written together, in one transaction with one fsync, each in a savepoint of
-        its own (one failing plan does not take the others with it). It returns once the
-        plan is on disk, and raises if it is not.
+        """:meth:`.DocumentStore.plan`, with group commit: plans that threads hand in while
+        another plan is being committed are written together, in one transaction with one
+        fsync, each in a savepoint of its own (one failing plan does not take the others
+        with it). It returns once the plan is on disk, and raises if it is not.
         """
         request = _PlanRequest(account, shipment_id, info, directory, documents, replace)
         with self._queue_lock:
@@ -280,13 +274,12 @@ class SqliteStore:
             )
 
     def mark_acknowledged(self, account: Account, shipment_id: str) -> None:
-        """``acknowledged`` (and ``stored_at``, if "stored" was not recorded separately).
-
-        A fetch that acknowledges goes from ``storing`` to ``acknowledged`` in one step
-        once the files are durable. Recorded in batches (:data:`ACK_BATCH` at a time, the
-        rest by :meth:`flush` or :meth:`close`) and not fsync'ed: if a crash or power loss
-        loses some, the next run finds those shipments' files complete, acknowledges them
-        again and the server answers OK or 04003 (unknown). Nothing is downloaded again.
+        """:meth:`.DocumentStore.mark_acknowledged`. A fetch that acknowledges goes from
+        ``storing`` to ``acknowledged`` in one step once the files are durable. Recorded in
+        batches (:data:`ACK_BATCH` at a time, the rest by :meth:`flush` or :meth:`close`)
+        and not fsync'ed: if a crash or power loss loses some, the next run finds those
+        shipments' files complete, acknowledges them again and the server answers OK or
+        04003 (unknown). Nothing is downloaded again.
         """
         now = sql.now()
         with self._acks_lock:
