@@ -14,19 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bipro_ruv._wire import spool
+from bipro_ruv._wire import fs, spool
+from bipro_ruv._wire.fs import atomic_move, atomic_write_bytes, write_stream_atomic
 from bipro_ruv._wire.spool import SUPPORTED_ALGORITHMS, MultiHasher, normalize_algorithm, verify_checksum
 from bipro_ruv.errors import ChecksumMismatchError, DocumentError
 from bipro_ruv.transfer import _files
-from bipro_ruv.transfer._files import (
-    atomic_move,
-    atomic_write_bytes,
-    ensure_inside,
-    move_unique,
-    safe_filename,
-    unique_path,
-    write_stream_atomic,
-)
+from bipro_ruv.transfer._files import ensure_inside, move_unique, safe_filename, unique_path
 
 # --- safe_filename ---------------------------------------------------------------------------
 
@@ -266,7 +259,7 @@ def test_atomic_write_bytes(tmp_path: Path) -> None:
 
 def test_atomic_move_renames_and_syncs_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[Path] = []
-    monkeypatch.setattr(_files, "fsync_directory", synced.append)
+    monkeypatch.setattr(fs, "fsync_directory", synced.append)
     (tmp_path / ".tmp").write_bytes(b"data")
     atomic_move(tmp_path / ".tmp", tmp_path / "final.pdf")
     assert leftovers(tmp_path) == ["final.pdf"]

@@ -17,21 +17,28 @@ the transport maps those (:mod:`bipro_ruv._wire.reply`).
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import sys
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from bipro_ruv.errors import StorageError
+from bipro_ruv.errors import DocumentError, StorageError
 
 __all__ = [
     "FileLock",
+    "atomic_move",
+    "atomic_write_bytes",
     "first_non_folder",
     "fsync_directory",
     "make_folder",
+    "move_no_clobber",
     "reason",
     "resolve_folder",
     "storage_error",
+    "write_stream_atomic",
 ]
 
 
@@ -194,3 +201,74 @@ def resolve_folder(path: Path, what: str) -> Path:
         raise storage_error(exc, path, f"use {what}") from exc
     except RuntimeError as exc:
         raise StorageError(f"cannot use {what} {path}: {_REASONS[errno.ELOOP]}", path=path) from exc
+
+
+# -- durable writes ----------------------------------------------------------------------
+
+
+def move_no_clobber(src: Path, dest: Path) -> None:
+    """Rename ``src`` to ``dest``; raise FileExistsError instead of replacing ``dest``."""
+    if os.name == "nt":
+        os.rename(src, dest)  # Windows refuses to rename onto an existing file.
+        return
+    try:
+        # link() fails atomically if dest exists, which rename() on POSIX would replace.
+        os.link(src, dest)
+    except FileExistsError:
+        raise
+    except OSError:
+        # No hard links here (FAT, some SMB mounts): check, then rename.
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from None
+        os.replace(src, dest)
+        return
+    os.unlink(src)
+
+
+def atomic_move(src: Path, dest: Path, *, overwrite: bool = False, sync_dir: bool = True) -> None:
+    """Give the finished file ``src`` its final name ``dest`` atomically and durably.
+
+    ``src`` must already be flushed and fsync'ed and live on the same file system
+    (normally: a temporary file in ``dest``'s directory). An existing ``dest`` is
+    replaced only with ``overwrite=True``; otherwise :class:`DocumentError` is raised
+    and ``src`` is left in place.
+    """
+    if overwrite:
+        os.replace(src, dest)
+    else:
+        try:
+            move_no_clobber(src, dest)
+        except FileExistsError as exc:
+            raise DocumentError(f"{dest} already exists; not overwriting it") from exc
+    if sync_dir:
+        fsync_directory(dest.parent)
+
+
+def write_stream_atomic(dest: Path, chunks: Iterable[bytes], *, overwrite: bool = False) -> tuple[int, str]:
+    """Write ``chunks`` to ``dest`` via a temporary file; return (size, sha256 hex).
+
+    Nothing appears under ``dest`` unless every chunk was written and synced; on any
+    error the temporary file is removed and ``dest`` is untouched.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        hasher = hashlib.sha256()
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                hasher.update(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        atomic_move(tmp, dest, overwrite=overwrite)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size, hasher.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically and durably (see :func:`write_stream_atomic`)."""
+    write_stream_atomic(path, (data,), overwrite=overwrite)

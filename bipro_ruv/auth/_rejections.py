@@ -32,10 +32,8 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +44,7 @@ from typing import Any
 
 import platformdirs
 
-from bipro_ruv._wire.fs import FileLock, fsync_directory
+from bipro_ruv._wire.fs import FileLock, atomic_write_bytes, fsync_directory
 from bipro_ruv.errors import (
     AccountLockedError,
     AuthenticationError,
@@ -346,17 +344,7 @@ class RejectionStore:
             "rejections": [item.to_json() for item in rejections[-MAX_REJECTIONS:]],
         }
         data = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-        descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{self.path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        fsync_directory(self.folder)
+        atomic_write_bytes(self.path, data, overwrite=True)
 
     def _delete(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -17,29 +17,22 @@ Hashing and ``Pruefsumme`` checks live in :mod:`bipro_ruv._wire.spool`.
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import mimetypes
 import os
 import re
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from bipro_ruv._wire.fs import fsync_directory
+from bipro_ruv._wire.fs import fsync_directory, move_no_clobber
 from bipro_ruv.errors import DocumentError
 
 __all__ = [
-    "atomic_move",
-    "atomic_write_bytes",
     "ensure_inside",
-    "fsync_directory",
     "move_unique",
     "safe_filename",
     "unique_path",
-    "write_stream_atomic",
 ]
 
 _MIN_NAME_BYTES = 16
@@ -227,44 +220,6 @@ class DirectorySync:
             self._synced = covered
 
 
-def _move_no_clobber(src: Path, dest: Path) -> None:
-    """Rename ``src`` to ``dest``; raise FileExistsError instead of replacing ``dest``."""
-    if os.name == "nt":
-        os.rename(src, dest)  # Windows refuses to rename onto an existing file.
-        return
-    try:
-        # link() fails atomically if dest exists, which rename() on POSIX would replace.
-        os.link(src, dest)
-    except FileExistsError:
-        raise
-    except OSError:
-        # No hard links here (FAT, some SMB mounts): check, then rename.
-        if os.path.lexists(dest):
-            raise FileExistsError(errno.EEXIST, "file exists", str(dest)) from None
-        os.replace(src, dest)
-        return
-    os.unlink(src)
-
-
-def atomic_move(src: Path, dest: Path, *, overwrite: bool = False, sync_dir: bool = True) -> None:
-    """Give the finished file ``src`` its final name ``dest`` atomically and durably.
-
-    ``src`` must already be flushed and fsync'ed and live on the same file system
-    (normally: a temporary file in ``dest``'s directory). An existing ``dest`` is
-    replaced only with ``overwrite=True``; otherwise :class:`DocumentError` is raised
-    and ``src`` is left in place.
-    """
-    if overwrite:
-        os.replace(src, dest)
-    else:
-        try:
-            _move_no_clobber(src, dest)
-        except FileExistsError as exc:
-            raise DocumentError(f"{dest} already exists; not overwriting it") from exc
-    if sync_dir:
-        fsync_directory(dest.parent)
-
-
 def move_unique(src: Path, directory: Path, name: str, taken: Iterable[str] = ()) -> Path:
     """Move ``src`` to a free name in ``directory`` (see :func:`unique_path`), never replacing.
 
@@ -275,39 +230,9 @@ def move_unique(src: Path, directory: Path, name: str, taken: Iterable[str] = ()
     while True:
         dest = unique_path(directory, name, reserved)
         try:
-            _move_no_clobber(src, dest)
+            move_no_clobber(src, dest)
         except FileExistsError:
             reserved.add(dest.name)
             continue
         fsync_directory(directory)
         return dest
-
-
-def write_stream_atomic(dest: Path, chunks: Iterable[bytes], *, overwrite: bool = False) -> tuple[int, str]:
-    """Write ``chunks`` to ``dest`` via a temporary file; return (size, sha256 hex).
-
-    Nothing appears under ``dest`` unless every chunk was written and synced; on any
-    error the temporary file is removed and ``dest`` is untouched.
-    """
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        hasher = hashlib.sha256()
-        size = 0
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-                hasher.update(chunk)
-                size += len(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        atomic_move(tmp, dest, overwrite=overwrite)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return size, hasher.hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, overwrite: bool = False) -> None:
-    """Write ``data`` to ``path`` atomically and durably (see :func:`write_stream_atomic`)."""
-    write_stream_atomic(path, (data,), overwrite=overwrite)

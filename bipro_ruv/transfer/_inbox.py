@@ -10,16 +10,14 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bipro_ruv._wire.fs import FileLock, storage_error
+from bipro_ruv._wire.fs import FileLock, atomic_move, fsync_directory, storage_error
 from bipro_ruv._wire.spool import sha256_file
 from bipro_ruv.errors import ConfigurationError, DocumentError
 from bipro_ruv.store import DocumentRecord, path_key
 from bipro_ruv.transfer._files import (
     DirectorySync,
-    atomic_move,
     ensure_inside,
     fold_names,
-    fsync_directory,
     safe_filename,
     unique_path,
 )

@@ -22,8 +22,9 @@ from typing import Any, cast
 from lxml import etree
 
 from bipro_ruv._wire.mime_parts import Base64Decoder, FileSink, SpooledPart
+from bipro_ruv._wire.policy import reply_too_large
 from bipro_ruv._wire.xml import parse_xml
-from bipro_ruv.errors import MalformedXmlError, ProtocolError, ReplyTooLargeError, UnsafeXmlError
+from bipro_ruv.errors import MalformedXmlError, ProtocolError, UnsafeXmlError
 
 __all__ = ["SPOOLED_ATTRIBUTE", "InlineReply", "parse_inline_reply"]
 
@@ -75,11 +76,10 @@ class _Target:
     def _count(self, size: int) -> None:
         self._xml_bytes += size
         if self._xml_bytes > self._xml_limit:
-            raise ReplyTooLargeError(
-                f"getShipment reply holds more than {self._xml_limit} bytes of XML besides its documents "
-                "(ReplyLimits.xml_bytes); raise it with Client(limits=ReplyLimits(...)) if this is expected",
-                limit_name="ReplyLimits.xml_bytes",
-                limit=self._xml_limit,
+            raise reply_too_large(
+                f"getShipment reply holds more than {self._xml_limit} bytes of XML besides its documents",
+                "ReplyLimits.xml_bytes",
+                self._xml_limit,
             )
 
     def start(self, tag: str, attrib: dict[str, str], nsmap: dict[str | None, str] | None = None) -> Any:

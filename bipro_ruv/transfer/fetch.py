@@ -57,9 +57,7 @@ from bipro_ruv.store import (
 )
 from bipro_ruv.store.sqlite import SqliteStore
 from bipro_ruv.transfer._download import DownloadedShipment
-from bipro_ruv.transfer._files import (
-    unique_path,
-)
+from bipro_ruv.transfer._files import unique_path
 from bipro_ruv.transfer._inbox import InboxLayout, InboxLock, empty_folder
 from bipro_ruv.transfer._parallel import run_parallel
 from bipro_ruv.transfer.categories import matches_category
