@@ -35,6 +35,7 @@ per layer and chained with ``raise ... from exc`` so the cause stays visible::
     +-- StorageError                  our side's folder or file: inbox, target folder, a local file
     |   +-- JournalError              the fetch journal (SQLite) cannot be opened, read or written
     +-- DataPackageError              a data package (portal list, CSV) cannot be read at all
+    +-- GdvFormatError                a GDV file cannot be read at all (not GDV, unknown encoding)
     +-- InvalidVsnr                   not an R+V Versicherungsscheinnummer (also a ValueError)
 
 :class:`InvalidVsnr` is also a :class:`ValueError`, so code that validates input with
@@ -81,6 +82,7 @@ __all__ = [
     "ConfigurationError",
     "DataPackageError",
     "DocumentError",
+    "GdvFormatError",
     "HttpStatusError",
     "InsecureTransportError",
     "InvalidVsnr",
@@ -408,6 +410,21 @@ class JournalError(StorageError):
 
 class DataPackageError(BiproError):
     """A downloaded data package (portal list, CSV) cannot be read at all."""
+
+
+class GdvFormatError(BiproError):
+    """A GDV file (VU-Vermittler Datensatz) cannot be read at all: it is not a GDV file, or
+    the encoding asked for is unknown.
+
+    Damage inside a readable file (a truncated record, junk in a numeric field, a missing
+    Nachsatz) is no exception but a :class:`bipro_ruv.gdv.GdvWarning` on the result, so
+    one bad record never costs the rest of a delivery. ``line`` is the 1-based record
+    number the error is about, or ``None``.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, **context: Unpack[_ServerContext]) -> None:
+        super().__init__(message, **context)
+        self.line = line
 
 
 _VSNR_EXCERPT = 40

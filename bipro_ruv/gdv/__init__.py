@@ -1,0 +1,38 @@
+"""GDV data: Bestand and Inkasso files (VU-Vermittler Datensatz) as contract objects.
+
+Releases 2009, 2013, 2015, 2018 and 2023 of the GDV's "VU-Vermittler" format; the Vorsatz
+versions choose the layout per Datenpaket. Two ways in:
+
+* :func:`parse` reads a file into memory (:class:`GdvFile`: Datenpakete -> contracts);
+* :func:`iter_contracts` / :class:`GdvReader` stream the contracts of a file of any size
+  in bounded memory.
+
+Damage inside a file is a :class:`GdvWarning` on the result, never an exception; input
+that is not a GDV file raises :class:`~bipro_ruv.errors.GdvFormatError`.
+"""
+
+from bipro_ruv.gdv.layouts import Field, Layout, Part
+from bipro_ruv.gdv.parser import DEFAULT_ENCODING, GdvFile, GdvReader, iter_contracts, parse
+from bipro_ruv.gdv.records import Contract, Nachsatz, Packet, RawRecord, Record, Vorsatz
+from bipro_ruv.gdv.values import FieldValue, GdvWarning, InvalidValue, PartialDate
+
+__all__ = [
+    "DEFAULT_ENCODING",
+    "Contract",
+    "Field",
+    "FieldValue",
+    "GdvFile",
+    "GdvReader",
+    "GdvWarning",
+    "InvalidValue",
+    "Layout",
+    "Nachsatz",
+    "Packet",
+    "Part",
+    "PartialDate",
+    "RawRecord",
+    "Record",
+    "Vorsatz",
+    "iter_contracts",
+    "parse",
+]

@@ -1,0 +1,582 @@
+"""Bytes -> GDV records -> contracts (GDV VU-Vermittler Datensatz, releases 2009-2023).
+
+The physical rules (gdv-format.md §1.1): a record is 256 **bytes**, usually followed by LF
+or CRLF, sometimes by nothing; short lines (trailing blanks cut) are padded; a file may
+hold several Datenpakete (Vorsatz 0001 ... Nachsatz 9999) and may stop without a Nachsatz.
+The encoding is not declared in the file: ISO-8859-15 by default, CP850 and UTF-8 on
+request. For one-byte encodings a character is a byte, so a whole chunk is decoded at
+once; for UTF-8 each record is cut in bytes first and its text fields decoded apart.
+
+Telling records apart (§1.3): Satzart (cols 1-4), Sparte (11-13) for 0210-0299, the
+Wagnisart (col 60) for Leben 0220/0221.010, and the Teildatensatz number, whose column
+differs by Satzart and Sparte (the tables give it per Teildatensatz). Consecutive lines
+with the same fields 1-7 and ascending Teildatensatz numbers form one Datensatz; missing
+or out-of-order Teildatensätze start a new one rather than being lost.
+
+Nothing here raises for damage inside a readable file: it becomes a :class:`GdvWarning`
+and, where a line cannot be decoded, a :class:`RawRecord`. Only input that is not a GDV
+file at all (or an unknown encoding) raises :class:`~bipro_ruv.errors.GdvFormatError`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Final
+
+from bipro_ruv.errors import GdvFormatError
+from bipro_ruv.gdv.layouts import NEWEST, Layout, Part, choose_release, layouts_of
+from bipro_ruv.gdv.records import Contract, Nachsatz, Packet, RawRecord, Record, Vorsatz
+from bipro_ruv.gdv.values import INVALID, GdvWarning, InvalidValue
+
+__all__ = ["DEFAULT_ENCODING", "GdvFile", "GdvReader", "Source", "iter_contracts", "parse"]
+
+DEFAULT_ENCODING: Final = "iso-8859-15"
+RECORD: Final = 256
+CHUNK: Final = 1 << 22
+MAX_WARNINGS: Final = 1000
+"""Warnings kept in detail per Datenpakete; more are counted (a broken file cannot fill memory)."""
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
+"""A path, the file's bytes, or a binary file object."""
+
+_LEBEN_GROUPS: Final = {
+    "0": "0",
+    "1": "13",
+    "3": "13",
+    "2": "2",
+    "4": "48",
+    "8": "48",
+    "5": "5",
+    "6": "6",
+    "7": "7",
+    "9": "9",
+}
+_DIGITS: Final = frozenset("0123456789")
+
+
+def _one_byte(encoding: str) -> bool:
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise GdvFormatError(f"unknown encoding {encoding!r}; use e.g. iso-8859-15, cp850 or utf-8") from None
+    try:
+        return len(bytes(range(256)).decode(info.name)) == 256
+    except UnicodeDecodeError:
+        return False
+
+
+class GdvReader:
+    """Stream the contracts of a GDV file in bounded memory.
+
+    ``for contract in GdvReader(path): ...`` yields each :class:`Contract` once its records
+    are complete (when the next contract or Datenpaket begins). :attr:`packets` fills as
+    the file is read (Vorsatz, Nachsatz, warnings; not the contracts, which would grow
+    with the file), :attr:`warnings` lists every warning of the file.
+
+    Contracts are yielded in file order; a file that interleaves the records of two
+    contracts yields the same key more than once (:func:`parse` merges them).
+    """
+
+    def __init__(self, source: Source, *, encoding: str = DEFAULT_ENCODING) -> None:
+        self._source = source
+        self.encoding = encoding
+        self._one_byte = _one_byte(encoding)
+        self.packets: list[Packet] = []
+        self.records = 0
+        """Records (256-byte lines) read so far."""
+        self.suppressed_warnings = 0
+        self._used = False
+
+    @property
+    def warnings(self) -> list[GdvWarning]:
+        return [w for p in self.packets for w in p.warnings]
+
+    # -- lines -----------------------------------------------------------------------
+
+    def _open(self) -> tuple[IO[bytes], bool]:
+        source = self._source
+        if isinstance(source, bytes | bytearray | memoryview):
+            return io.BytesIO(bytes(source)), True
+        if isinstance(source, str | os.PathLike):
+            try:
+                return Path(source).open("rb"), True
+            except OSError as exc:
+                raise GdvFormatError(f"cannot read {os.fspath(source)}: {exc.strerror or exc}") from exc
+        return source, False
+
+    def _chunks(self, warn: Callable[[str, str, int | None], None]) -> Iterator[list[str]]:
+        """The records, a list of 256-character texts per chunk read (see the module doc)."""
+        stream, owned = self._open()
+        try:
+            yield from self._split(stream, warn)
+        finally:
+            if owned:
+                stream.close()
+
+    def _split(self, stream: IO[bytes], warn: Callable[[str, str, int | None], None]) -> Iterator[list[str]]:
+        one_byte = self._one_byte
+        encoding = self.encoding
+        rest = b""
+        number = 0
+        while True:
+            try:
+                chunk = stream.read(CHUNK)
+            except OSError as exc:
+                raise GdvFormatError(f"cannot read the GDV file: {exc.strerror or exc}") from exc
+            data = rest + chunk if rest else chunk
+            if not chunk:
+                if not data:
+                    return
+                cut = len(data)
+            else:
+                cut = data.rfind(b"\n") + 1
+                if not cut:  # no separators at all: whole records only
+                    cut = len(data) - len(data) % RECORD
+                    if not cut:
+                        rest = data
+                        continue
+            body, rest = data[:cut], data[cut:]
+            pieces: list[Any] = body.decode(encoding).split("\n") if one_byte else body.split(b"\n")
+            if body.endswith(b"\n"):
+                pieces.pop()
+            if one_byte and all(len(piece) == RECORD for piece in pieces):
+                number += len(pieces)
+                yield pieces
+            else:
+                records: list[str] = []
+                for piece in pieces:
+                    if len(piece) != RECORD and piece[-1:] in ("\r", b"\r"):
+                        piece = piece[:-1]
+                    for record in self._odd(piece, number, warn):
+                        number += 1
+                        records.append(record if one_byte else self._decode(record))
+                yield records
+            if not chunk:
+                return
+
+    @staticmethod
+    def _odd(piece: Any, number: int, warn: Callable[[str, str, int | None], None]) -> Iterator[Any]:
+        """A line that is not exactly 256 long: short (padded), several records, or damaged."""
+        length = len(piece)
+        if length == RECORD:
+            yield piece
+            return
+        if length == 0:
+            return
+        blank = " " if isinstance(piece, str) else b" "
+        if length < RECORD:  # trailing blanks cut (gdv-format.md §1.1): normal, no warning
+            yield piece + blank * (RECORD - length)
+            return
+        whole, extra = divmod(length, RECORD)
+        for i in range(whole):
+            yield piece[i * RECORD : (i + 1) * RECORD]
+        if extra:
+            tail = piece[whole * RECORD :]
+            if tail.strip():
+                warn(
+                    "short-record",
+                    f"the line ends with {extra} bytes after its last full record; read as a padded record",
+                    number + whole + 1,
+                )
+                yield tail + blank * (RECORD - extra)
+
+    @staticmethod
+    def _decode(record: bytes) -> str:
+        """UTF-8 and other multi-byte encodings: keep byte columns, decode the text later."""
+        if len(record) != RECORD:
+            record = record[:RECORD].ljust(RECORD, b" ")
+        return record.decode("latin-1")
+
+    # -- records ---------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Contract]:
+        if self._used:
+            raise RuntimeError("a GdvReader reads its source once; make a new one")
+        self._used = True
+        return self._contracts()
+
+    def _contracts(self) -> Iterator[Contract]:
+        packet: Packet | None = None
+        routes: dict[str, Callable[[str], Layout | None]] = {}
+        contract: Contract | None = None
+        record: Record | None = None
+        record_prefix = ""
+        record_group = ""
+        vorsatz_parts: list[Part] = []
+        transcode = not self._one_byte
+        encoding = self.encoding
+        invalid = INVALID
+        seen_invalid = invalid.count
+        line = 0
+        first = True
+
+        def warn(code: str, message: str, at: int | None) -> None:
+            target = packet if packet is not None else self._implicit(at or 1)
+            if len(target.warnings) < MAX_WARNINGS:
+                target.warnings.append(GdvWarning(code, message, at))
+            else:
+                self.suppressed_warnings += 1
+
+        vu_raw = vsnr_raw = ""
+        for chunk in self._chunks(warn):
+            for text in chunk:
+                line += 1
+                satzart = text[:4]
+                if (
+                    satzart == "0001"
+                    or satzart == "9999"
+                    or first
+                    or packet is None
+                    or packet.nachsatz is not None
+                ):
+                    first = False
+                    if not _DIGITS.issuperset(satzart) and line == 1:
+                        raise GdvFormatError(
+                            f"this is not a GDV file: record 1 begins with {satzart!r}, "
+                            "not with a four-digit Satzart",
+                            line=1,
+                        )
+                    if satzart == "0001":
+                        if (
+                            packet is None
+                            or packet.record_count
+                            or packet.nachsatz is not None
+                            or text[255] in "1 "
+                        ):
+                            if contract is not None:
+                                yield contract
+                                contract = None
+                            if packet is not None and packet.nachsatz is None:
+                                self._close(packet, line - 1)
+                            packet = Packet(len(self.packets), line)
+                            self.packets.append(packet)
+                            routes = {}
+                            record = None
+                            vorsatz_parts = []
+                        vorsatz_parts.append(self._vorsatz_part(text, len(vorsatz_parts)))
+                        packet.vorsatz = Vorsatz(packet.first_line, vorsatz_parts)
+                        continue
+                    if satzart == "9999":
+                        if contract is not None:
+                            yield contract
+                            contract = None
+                        record = None
+                        if packet is None or packet.nachsatz is not None:
+                            packet = self._implicit(line)
+                            warn("no-vorsatz", "a Nachsatz without a Vorsatz before it", line)
+                        packet.nachsatz = Nachsatz(line, self._nachsatz_part(packet, text))
+                        self._close(packet, line)
+                        continue
+                    if packet is None or packet.nachsatz is not None:
+                        if packet is not None:
+                            warn("after-nachsatz", "records follow the Nachsatz without a new Vorsatz", line)
+                        if contract is not None:
+                            yield contract
+                            contract = None
+                        packet = self._implicit(line)
+                        if line == 1:
+                            warn(
+                                "no-vorsatz",
+                                f"the file does not begin with a Vorsatz (0001); read with release {NEWEST}",
+                                1,
+                            )
+                        routes = {}
+                        record = None
+                packet.record_count += 1
+
+                # The contract: VU-Nr (5-9) and VSNR (14-30).
+                if contract is None or text[13:30] != vsnr_raw or text[4:9] != vu_raw:
+                    if contract is not None:
+                        yield contract
+                    vu_raw = text[4:9]
+                    vsnr_raw = text[13:30]
+                    contract = Contract(vu_raw.rstrip(), vsnr_raw.strip(), packet.index)
+                    record = None
+
+                route = routes.get(text[:13])
+                if route is None:
+                    route = routes[text[:13]] = self._route(text, packet, line)
+                layout = route(text)
+                if layout is None:
+                    if not _DIGITS.issuperset(satzart):
+                        warn(
+                            "not-a-record",
+                            f"this line is no GDV record (it begins with {satzart!r}); kept as text",
+                            line,
+                        )
+                    contract.records.append(RawRecord(line, text))
+                    record = None
+                    continue
+                part = (layout.decoder or layout.compile())(text)
+                if invalid.count != seen_invalid:
+                    seen_invalid = invalid.count
+                    self._report_invalid(part, line, warn)
+                if transcode and not text.isascii():
+                    part = self._transcode(part, encoding, line, warn)
+                if satzart == "0200" and layout.part == 1:
+                    premium = part.get("total_premium_net")
+                    if type(premium) is Decimal:
+                        packet.premium_sum += premium
+                prefix = text[:42]
+                if (
+                    record is not None
+                    and record_group == layout.group
+                    and record_prefix == prefix
+                    and record.parts[-1].layout.part < layout.part
+                ):
+                    record.parts.append(part)
+                else:
+                    record = Record((part,))
+                    record.line = line
+                    record_group = layout.group
+                    record_prefix = prefix
+                    contract.records.append(record)
+        self.records = line
+        if line == 0:
+            raise GdvFormatError("the file is empty")
+        if contract is not None:
+            yield contract
+        if packet is not None and packet.nachsatz is None:
+            warn("no-nachsatz", "the file ends without a Nachsatz (9999): it may be cut off", line)
+            self._close(packet, line)
+        if self.suppressed_warnings and self.packets:
+            self.packets[-1].warnings.append(
+                GdvWarning(
+                    "more-warnings",
+                    f"{self.suppressed_warnings} more warnings are not listed "
+                    f"(only the first {MAX_WARNINGS} per Datenpaket are)",
+                )
+            )
+
+    # -- packets ---------------------------------------------------------------------
+
+    def _implicit(self, line: int) -> Packet:
+        packet = Packet(len(self.packets), line)
+        self.packets.append(packet)
+        return packet
+
+    def _vorsatz_part(self, text: str, index: int) -> Part:
+        """Vorsatz Teildatensatz: read with the release its own version (cols 96-98) names."""
+        version = text[95:98].strip()
+        release, _ = choose_release("0001", "", version)
+        layouts = layouts_of(release)
+        number = int(text[255]) if text[255].isdigit() else index + 1
+        layout = layouts.get(("0001", "", "", number)) or layouts[("0001", "", "", 1)]
+        return layout.decode(text)
+
+    def _nachsatz_part(self, packet: Packet, text: str) -> Part:
+        release = packet.releases.get(("9999", ""))
+        if release is None:
+            release, _ = choose_release("9999", "", self._stated(packet, "9999", ""))
+            packet.releases[("9999", "")] = release
+        return layouts_of(release)[("9999", "", "", 1)].decode(text)
+
+    @staticmethod
+    def _stated(packet: Packet, satzart: str, sparte: str) -> str | None:
+        if packet.vorsatz is None:
+            return None
+        versions = packet.vorsatz.versions
+        return versions.get((satzart, sparte)) or (versions.get((satzart, "")) if sparte else None)
+
+    def _close(self, packet: Packet, line: int) -> None:
+        """The Nachsatz checks (gdv-format.md §1.4): warnings, never exceptions."""
+        packet.last_line = line
+        if packet.inexact:
+            listed = ", ".join(f"{kind} {version}" for kind, (version, _) in sorted(packet.inexact.items()))
+            used = sorted({release for _, release in packet.inexact.values()})
+            packet.warnings.append(
+                GdvWarning(
+                    "version",
+                    f"the Vorsatz states versions that no GDV release 2009-2023 has ({listed}); "
+                    f"read with the nearest older layouts (release {', '.join(used)})",
+                    packet.first_line,
+                )
+            )
+            packet.inexact = {}
+        nachsatz = packet.nachsatz
+        if nachsatz is None:
+            return
+        stated = nachsatz.record_count
+        if stated is not None and stated != packet.record_count:
+            packet.warnings.append(
+                GdvWarning(
+                    "nachsatz-count",
+                    f"the Nachsatz states {stated} records, the Datenpaket has {packet.record_count}",
+                    nachsatz.line,
+                )
+            )
+        total = nachsatz.total_premium
+        if total is not None and total != packet.premium_sum:
+            packet.warnings.append(
+                GdvWarning(
+                    "nachsatz-premium",
+                    f"the Nachsatz states a Gesamtbeitrag of {total}, "
+                    f"the 0200 records add up to {packet.premium_sum}",
+                    nachsatz.line,
+                )
+            )
+
+    # -- layouts ---------------------------------------------------------------------
+
+    def _route(self, text: str, packet: Packet, line: int) -> Callable[[str], Layout | None]:
+        """How to find the layout of lines that begin like ``text`` (Satzart, VU, Sparte)."""
+        satzart = text[:4]
+        sparte = text[10:13] if satzart[:2] == "02" and satzart != "0200" else ""
+        release, exact = choose_release(satzart, sparte, self._stated(packet, satzart, sparte))
+        layouts = layouts_of(release)
+        if (satzart, sparte) not in packet.releases:
+            packet.releases[(satzart, sparte)] = release
+            stated = self._stated(packet, satzart, sparte)
+            if stated and not exact and any(key[:2] == (satzart, sparte) for key in layouts):
+                packet.inexact[f"{satzart}{'.' + sparte if sparte else ''}"] = (stated, release)
+        if satzart in ("0220", "0221") and sparte == "010":
+            by_group: dict[str, list[Layout]] = {}
+            for key, layout in layouts.items():
+                if key[0] == satzart and key[1] == sparte:
+                    by_group.setdefault(key[2], []).append(layout)
+            pickers = {group: _picker(sorted(c, key=lambda x: x.part)) for group, c in by_group.items()}
+
+            def leben(text: str) -> Layout | None:
+                picker = pickers.get(_LEBEN_GROUPS.get(text[59], ""))
+                return picker(text) if picker is not None else None
+
+            return leben
+        candidates = sorted(
+            (layout for key, layout in layouts.items() if key[0] == satzart and key[1] == sparte),
+            key=lambda x: x.part,
+        )
+        if not candidates:
+            return _none
+        return _picker(candidates)
+
+    @staticmethod
+    def _report_invalid(part: Part, line: int, warn: Callable[[str, str, int | None], None]) -> None:
+        layout = part.layout
+        for field, value in zip(layout.fields, part, strict=True):
+            if type(value) is InvalidValue:
+                warn(
+                    "invalid-value",
+                    f"{layout.satzart} field {field.german!r} (cols {field.start}-{field.end}) "
+                    f"holds {str(value)!r}, which is no valid {_KIND_NAMES[field.kind]}; kept as text",
+                    line,
+                )
+
+    @staticmethod
+    def _transcode(
+        part: Part, encoding: str, line: int, warn: Callable[[str, str, int | None], None]
+    ) -> Part:
+        values = []
+        broken = False
+        for value in part:
+            if type(value) is str and not value.isascii():
+                raw = value.encode("latin-1")
+                try:
+                    value = raw.decode(encoding)
+                except UnicodeDecodeError:
+                    value = raw.decode(encoding, "replace")
+                    broken = True
+            values.append(value)
+        if broken:
+            warn(
+                "encoding", f"a text field is no valid {encoding}; unreadable characters became U+FFFD", line
+            )
+        return tuple.__new__(type(part), values)
+
+
+_KIND_NAMES: Final = {"N": "number", "F": "amount", "D": "date", "A": "text", "S": "sign"}
+
+
+def _none(text: str) -> None:
+    return None
+
+
+def _picker(candidates: list[Layout]) -> Callable[[str], Layout | None]:
+    """Find the Teildatensatz by its number, at the column each Teildatensatz states it."""
+    columns = {layout.satznummer_column for layout in candidates}
+    default = candidates[0]
+    if len(candidates) == 1:
+        only = candidates[0]
+        return lambda text: only
+    if len(columns) == 1 and 0 not in columns:
+        column = columns.pop() - 1
+        by_number = {str(layout.part): layout for layout in candidates}
+
+        def by_column(text: str) -> Layout | None:
+            return by_number.get(text[column], default)
+
+        return by_column
+
+    keyed = [
+        (layout.satznummer_column - 1, str(layout.part), layout)
+        for layout in candidates
+        if layout.satznummer_column
+    ]
+    unnumbered = [layout for layout in candidates if not layout.satznummer_column]
+    fallback = unnumbered[0] if unnumbered else default
+
+    def scan(text: str) -> Layout | None:
+        for column, number, layout in keyed:
+            if text[column] == number:
+                return layout
+        return fallback
+
+    return scan
+
+
+class GdvFile:
+    """A whole GDV file in memory: its Datenpakete with their contracts, and the warnings."""
+
+    __slots__ = ("encoding", "packets", "records", "suppressed_warnings")
+
+    def __init__(self, packets: list[Packet], records: int, encoding: str, suppressed_warnings: int) -> None:
+        self.packets = packets
+        self.records = records
+        self.encoding = encoding
+        self.suppressed_warnings = suppressed_warnings
+
+    @property
+    def contracts(self) -> list[Contract]:
+        """Every contract of every Datenpaket, in file order."""
+        return [c for p in self.packets for c in p.contracts.values()]
+
+    @property
+    def warnings(self) -> list[GdvWarning]:
+        return [w for p in self.packets for w in p.warnings]
+
+    def __iter__(self) -> Iterator[Contract]:
+        return iter(self.contracts)
+
+    def __len__(self) -> int:
+        return sum(len(p.contracts) for p in self.packets)
+
+    def __repr__(self) -> str:
+        return f"<GdvFile {len(self.packets)} packets, {len(self)} contracts, {len(self.warnings)} warnings>"
+
+
+def iter_contracts(source: Source, *, encoding: str = DEFAULT_ENCODING) -> Iterator[Contract]:
+    """Stream the contracts of a GDV file (see :class:`GdvReader` for packets and warnings)."""
+    return iter(GdvReader(source, encoding=encoding))
+
+
+def parse(source: Source, *, encoding: str = DEFAULT_ENCODING) -> GdvFile:
+    """Read a whole GDV file into memory, contracts grouped by (VU-Nr, VSNR) per Datenpaket."""
+    reader = GdvReader(source, encoding=encoding)
+    for contract in reader:
+        contracts = reader.packets[contract.packet].contracts
+        known = contracts.get(contract.key)
+        if known is None:
+            contracts[contract.key] = contract
+        else:
+            known.records.extend(contract.records)
+    return GdvFile(reader.packets, _count(reader), encoding, reader.suppressed_warnings)
+
+
+def _count(reader: GdvReader) -> int:
+    return sum(p.record_count for p in reader.packets) + sum(
+        (len(p.vorsatz.parts) if p.vorsatz else 0) + (1 if p.nachsatz else 0) for p in reader.packets
+    )
