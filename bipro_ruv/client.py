@@ -31,6 +31,7 @@ from bipro_ruv.auth.connection import Connection
 from bipro_ruv.auth.credentials import Credentials, UsernamePassword
 from bipro_ruv.deeplink import PortalLinks
 from bipro_ruv.extranet import ExtranetService, Link, PartnerQuery, ResolvedDeepLink
+from bipro_ruv.gdv.service import GdvService
 from bipro_ruv.models import Status
 from bipro_ruv.profiles import InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
@@ -160,6 +161,12 @@ class Client:
     def extranet(self) -> ExtranetService:
         """Norm 440: portal links and deep links (:class:`~bipro_ruv.extranet.ExtranetService`)."""
         return ExtranetService(self._connection)
+
+    @cached_property
+    def gdv(self) -> GdvService:
+        """GDV Bestand and Inkasso files from the mailbox, parsed
+        (:class:`~bipro_ruv.gdv.service.GdvService`)."""
+        return GdvService(self.transfer)
 
     # -- login ------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from typing import TypeVar
 
 from bipro_ruv._wire.fs import first_non_folder, resolve_folder, storage_error
 from bipro_ruv.errors import JournalError, StorageError
+from bipro_ruv.gdv.records import Contract as GdvContract
 from bipro_ruv.migration import CondorMigration, VsnrMatch, VsnrTranslator
 from bipro_ruv.store import Account, DocumentRecord, DocumentStore, ShipmentState
 from bipro_ruv.store.sqlite import SqliteStore, journal_path
@@ -171,6 +172,23 @@ class ContractIndex:
                 self._unassigned.append(document)
             else:
                 self._slot(vu, document.vsnr).documents.append(document)
+
+    def add_gdv(self, contracts: Iterable[GdvContract]) -> list[GdvContract]:
+        """File GDV contracts (:func:`bipro_ruv.gdv.parse` or a stream) under (VU-Nr, VSNR),
+        beside the documents; ``entry.records_of(GdvContract)`` reads them back.
+
+        Returns the contracts that could not be filed: a VSNR that is not R+V-shaped (another
+        insurer's file) or a VU-Nummer that is no BaFin number. The same VSNR under two
+        VU numbers (R+V's 2024 merger) is filed twice, once under each.
+        """
+        skipped: list[GdvContract] = []
+        for contract in contracts:
+            vsnr = contract.vsnr
+            if vsnr is None or not _VU_NUMBER.fullmatch(contract.vu_number):
+                skipped.append(contract)
+            else:
+                self.add(contract.vu_number, vsnr, contract)
+        return skipped
 
     def add(self, vu_number: str, vsnr: str | Vsnr, record: object) -> ContractEntry:
         """Add one record (a GDV contract, a CSV row, ...) under its contract; kept per class.

@@ -1,0 +1,190 @@
+"""GDV deliveries through the Dokumenten-TransferService (BiPRO Norm 430): ``client.gdv``.
+
+R+V puts the weekly Gesamtbestand, the delta files and the Inkasso data into the same
+mailbox as letters (ruv-specifics.md §5): Lieferungen of the GeVo family ``999`` (GDV-Daten;
+``999010010`` Gesamtbestand, ``999010020`` Bestandsänderungen, ``999050000``
+Vermittlerabrechnung/Inkasso; see :data:`GDV_CATEGORIES`). :meth:`GdvService.fetch` takes
+them through the very path documents take (:meth:`TransferService.fetch_open_documents`:
+stored durably, journaled, then acknowledged; safe to rerun after a crash), and only then
+parses what was stored. A
+file that cannot be parsed is therefore never lost: it lies in the inbox, and the
+delivery says why it could not be read.
+
+Besides the category, the content decides (a GDV file that came under another category,
+say in a Sammellieferung, is still found): :func:`looks_like_gdv` sniffs the first record.
+
+The transfer service is reached through the small protocols below, so this module does not
+import it (services stand side by side; the client wires them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from bipro_ruv.errors import GdvFormatError
+from bipro_ruv.gdv.parser import DEFAULT_ENCODING, GdvFile, iter_contracts, parse
+from bipro_ruv.gdv.records import Contract
+
+__all__ = ["GDV_CATEGORIES", "GdvDelivery", "GdvService", "looks_like_gdv"]
+
+GDV_CATEGORIES: tuple[str, ...] = ("999010", "999020", "999030", "999040", "999050", "999060")
+"""GeVo prefixes of the GDV file deliveries: 999010 Bestand (010 Gesamtbestand, 020
+Bestandsänderungen), 999020 VU an VU, 999030 Kfz-Schadendaten, 999040 Antragsdaten, 999050
+Vermittlerabrechnung (Inkasso), 999060 Geschäftsvorfälle. Not the bare ``999000000``
+"GDV-Daten": R+V's CSV data packages come under it (found by content when fetched)."""
+
+_SNIFF = 600
+
+
+class _StoredDocument(Protocol):
+    @property
+    def path(self) -> Path: ...
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def shipment_id(self) -> str: ...
+
+
+class _ShipmentResult(Protocol):
+    @property
+    def shipment_id(self) -> str: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def documents(self) -> Sequence[_StoredDocument]: ...
+
+
+class _FetchReport(Protocol):
+    @property
+    def results(self) -> Sequence[_ShipmentResult]: ...
+
+
+class _Transfer(Protocol):
+    def fetch_open_documents(
+        self,
+        inbox: str | Path,
+        *,
+        acknowledge: bool = ...,
+        categories: Sequence[str] | None = ...,
+        workers: int = ...,
+        progress: Callable[[Any], None] | None = ...,
+        store: Any = ...,
+    ) -> Any: ...
+
+
+def looks_like_gdv(path: str | Path) -> bool:
+    """True when the file begins like a GDV VU-Vermittler file: a Vorsatz (``0001``) record
+    of 256 bytes, followed by a line break or the next record's four-digit Satzart."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(_SNIFF)
+    except OSError:
+        return False
+    if not head.startswith(b"0001") or len(head) < 256:
+        return False
+    following = head[256:260]
+    return following[:1] in (b"\n", b"\r", b"") or following.isdigit()
+
+
+@dataclass
+class GdvDelivery:
+    """One stored GDV file from the mailbox, parsed (or why it could not be).
+
+    The file is in the inbox whatever happened to the parse: ``path`` is where.
+    """
+
+    shipment_id: str
+    category: str | None
+    path: Path
+    file_name: str
+    encoding: str = DEFAULT_ENCODING
+    file: GdvFile | None = None
+    """The parsed file (``None`` when ``parse=False`` was asked, or the parse failed)."""
+    error: str | None = None
+    """Why the stored file could not be read as GDV (it is still stored)."""
+    warnings: list[str] = field(default_factory=list)
+
+    def parse(self) -> GdvFile:
+        """Parse the stored file into memory (what :meth:`GdvService.fetch` does by default)."""
+        return parse(self.path, encoding=self.encoding)
+
+    def iter_contracts(self) -> Iterator[Contract]:
+        """Stream the stored file's contracts in bounded memory (for very large Bestände)."""
+        return iter_contracts(self.path, encoding=self.encoding)
+
+
+class GdvService:
+    """GDV Bestand and Inkasso files from the mailbox, as contract objects (``client.gdv``)."""
+
+    def __init__(self, transfer: _Transfer) -> None:
+        self._transfer = transfer
+
+    def fetch(
+        self,
+        inbox: str | Path,
+        *,
+        acknowledge: bool = True,
+        categories: Sequence[str] = GDV_CATEGORIES,
+        encoding: str = DEFAULT_ENCODING,
+        parse: bool = True,
+        workers: int = 3,
+        progress: Callable[[Any], None] | None = None,
+        store: Any = None,
+    ) -> list[GdvDelivery]:
+        """Fetch the open GDV shipments into ``inbox`` (stored, journaled, then acknowledged,
+        exactly like documents) and read every stored file that is GDV data.
+
+        ``parse=False`` only finds them (parse large files yourself with
+        :meth:`GdvDelivery.iter_contracts`). A file that fails to parse is reported in its
+        delivery's ``error``; it stays stored and acknowledged, as R+V's only copy must.
+        """
+        report = self._transfer.fetch_open_documents(
+            inbox,
+            acknowledge=acknowledge,
+            categories=categories,
+            workers=workers,
+            progress=progress,
+            store=store,
+        )
+        return self.deliveries(report, encoding=encoding, parse=parse)
+
+    def deliveries(
+        self, report: _FetchReport, *, encoding: str = DEFAULT_ENCODING, parse: bool = True
+    ) -> list[GdvDelivery]:
+        """The GDV files among the documents of a fetch report (by category or by content),
+        e.g. of a plain ``client.fetch_open_documents(inbox)`` that fetched everything."""
+        found: list[GdvDelivery] = []
+        for result in report.results:
+            is_gdv_category = (result.category or "").startswith(GDV_CATEGORIES)
+            for document in result.documents:
+                if not (looks_like_gdv(document.path) or (is_gdv_category and _is_text(document.path))):
+                    continue
+                delivery = GdvDelivery(
+                    shipment_id=result.shipment_id,
+                    category=result.category,
+                    path=Path(document.path),
+                    file_name=document.file_name,
+                    encoding=encoding,
+                )
+                if parse:
+                    try:
+                        delivery.file = delivery.parse()
+                    except GdvFormatError as exc:
+                        delivery.error = str(exc)
+                    else:
+                        delivery.warnings = [str(w) for w in delivery.file.warnings]
+                found.append(delivery)
+        return found
+
+
+def _is_text(path: Path) -> bool:
+    """A category-999 document that is no archive or PDF (those are not parsed as GDV)."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False
+    return not head.startswith((b"%PDF", b"PK\x03\x04"))
