@@ -6,6 +6,7 @@ are the ones written, and the tests run without ../shared.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import io
 import random
@@ -422,3 +423,34 @@ def test_parts_pickle() -> None:
     copy = pickle.loads(pickle.dumps(record))
     assert copy.as_dict() == record.as_dict()
     assert copy.line == record.line
+
+
+@pytest.mark.parametrize("encoding", ["hex", "rot13", "base64", "utf-16", "idna"])
+def test_codecs_that_are_no_ascii_compatible_text_encoding_are_refused(encoding: str) -> None:
+    with pytest.raises(GdvFormatError, match="no ASCII-compatible text encoding"):
+        gdv.parse(_gdv.simple_file(1), encoding=encoding)
+
+
+def test_utf8_reaches_the_vorsatz_and_the_raw_records() -> None:
+    lines = [
+        _gdv.vorsatz(sender="Gärtner Versicherung AG"),
+        _gdv.line("0500", {43: "Schaden Müller"}, vsnr="32123456789"),
+        _gdv.nachsatz(1, 0),
+    ]
+    data = b"".join(_utf8_record(text) + b"\n" for text in lines)
+    file = gdv.parse(codecs.BOM_UTF8 + data, encoding="utf-8")
+    vorsatz = file.packets[0].vorsatz
+    assert vorsatz is not None
+    assert vorsatz.sender == "Gärtner Versicherung AG"
+    (raw,) = file.contracts[0].raw
+    assert "Schaden Müller" in raw.text
+    assert file.warnings == []
+
+
+def _utf8_record(text: str) -> bytes:
+    """256 bytes: each multi-byte character's surplus taken from a run of blanks after column 100."""
+    raw = text.encode("utf-8")
+    surplus = len(raw) - 256
+    at = raw.find(b" " * (surplus + 1), 100)
+    assert at > 0
+    return raw[:at] + raw[at + surplus :]

@@ -61,13 +61,29 @@ _DIGITS: Final = frozenset("0123456789")
 
 
 def _one_byte(encoding: str) -> bool:
+    """Whether ``encoding`` maps every byte to one character; refuses codecs that are no
+    ASCII-compatible text encoding (``hex``, ``rot13``, ``utf-16``: GDV records are ASCII
+    in their key fields, whatever the encoding of the texts)."""
     try:
         info = codecs.lookup(encoding)
     except LookupError:
         raise GdvFormatError(f"unknown encoding {encoding!r}; use e.g. iso-8859-15, cp850 or utf-8") from None
+    probe = b"0001 5438 VSNR-09"
+    try:
+        ascii_compatible = (
+            getattr(info, "_is_text_encoding", True)
+            and probe.decode(info.name) == probe.decode("ascii")
+            and bool(b"\xc3\xa4\xff".decode(info.name, "replace"))  # any byte decodes, if only to U+FFFD
+        )
+    except (UnicodeError, LookupError, TypeError, ValueError):
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise GdvFormatError(
+            f"{encoding!r} is no ASCII-compatible text encoding; use e.g. iso-8859-15, cp850 or utf-8"
+        )
     try:
         return len(bytes(range(256)).decode(info.name)) == 256
-    except UnicodeDecodeError:
+    except (UnicodeError, LookupError, TypeError, ValueError):
         return False
 
 
@@ -124,12 +140,15 @@ class GdvReader:
         encoding = self.encoding
         rest = b""
         number = 0
+        utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
         while True:
             try:
                 chunk = stream.read(CHUNK)
             except OSError as exc:
                 raise GdvFormatError(f"cannot read the GDV file: {exc.strerror or exc}") from exc
             data = rest + chunk if rest else chunk
+            if utf8 and number == 0 and data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]  # a byte-order mark is no part of record 1
             if not chunk:
                 if not data:
                     return
@@ -259,7 +278,10 @@ class GdvReader:
                             routes = {}
                             record = None
                             vorsatz_parts = []
-                        vorsatz_parts.append(self._vorsatz_part(text, len(vorsatz_parts)))
+                        vorsatz = self._vorsatz_part(text, len(vorsatz_parts))
+                        if transcode and not text.isascii():
+                            vorsatz = self._transcode(vorsatz, encoding, line, warn)
+                        vorsatz_parts.append(vorsatz)
                         packet.vorsatz = Vorsatz(packet.first_line, vorsatz_parts)
                         continue
                     if satzart == "9999":
@@ -310,7 +332,7 @@ class GdvReader:
                             f"this line is no GDV record (it begins with {satzart!r}); kept as text",
                             line,
                         )
-                    contract.records.append(RawRecord(line, text))
+                    contract.records.append(RawRecord(line, self._text(text) if transcode else text))
                     record = None
                     continue
                 part = (layout.decoder or layout.compile())(text)
@@ -467,6 +489,10 @@ class GdvReader:
                     line,
                 )
 
+    def _text(self, text: str) -> str:
+        """A whole record (a raw one) in the file's multi-byte encoding."""
+        return text.encode("latin-1").decode(self.encoding, "replace")
+
     @staticmethod
     def _transcode(
         part: Part, encoding: str, line: int, warn: Callable[[str, str, int | None], None]
@@ -478,7 +504,7 @@ class GdvReader:
                 raw = value.encode("latin-1")
                 try:
                     value = raw.decode(encoding)
-                except UnicodeDecodeError:
+                except UnicodeError:
                     value = raw.decode(encoding, "replace")
                     broken = True
             values.append(value)
