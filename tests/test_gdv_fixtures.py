@@ -101,12 +101,12 @@ class TestMusterdatei:
         assert (holder.name_1, holder.name_3, holder.salutation_code) == ("Kitzelpfütze", "Martina", "2")
         assert first.start_date == dt.date(2004, 5, 1)
 
-    def test_bundled_contract_takes_its_sparte_from_the_sparte_records(self, file: gdv.GdvFile) -> None:
+    def test_bundled_contract_keeps_sparte_000_and_its_sparte_records(self, file: gdv.GdvFile) -> None:
         bundled = _contract(file, "59999999986")
         general = bundled.general
         assert general is not None
-        assert general.line_of_business == "000"
-        assert bundled.sparte == "040"
+        assert (general.line_of_business, general.bundle_flag) == ("000", "1")
+        assert bundled.sparte == "000"
         assert {r.sparte for r in bundled.sparte_records} == {"040", "130"}
 
     def test_every_record_is_decoded(self, file: gdv.GdvFile) -> None:

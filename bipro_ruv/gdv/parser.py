@@ -58,6 +58,10 @@ _LEBEN_GROUPS: Final = {
     "9": "9",
 }
 _DIGITS: Final = frozenset("0123456789")
+# What may trail the last record of a line and still be nothing: blanks, a CR, the DOS
+# end-of-file mark (Ctrl-Z). Anything else after a full record is data and is kept.
+_PADDING: Final = " \r\x1a"
+_PADDING_BYTES: Final = b" \r\x1a"
 
 
 def _one_byte(encoding: str) -> bool:
@@ -107,6 +111,7 @@ class GdvReader:
         self.records = 0
         """Records (256-byte lines) read so far."""
         self.suppressed_warnings = 0
+        self._pending: list[GdvWarning] = []
         self._used = False
 
     @property
@@ -141,14 +146,24 @@ class GdvReader:
         rest = b""
         number = 0
         utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+        bom_checked = False
         while True:
             try:
                 chunk = stream.read(CHUNK)
             except OSError as exc:
                 raise GdvFormatError(f"cannot read the GDV file: {exc.strerror or exc}") from exc
             data = rest + chunk if rest else chunk
-            if utf8 and number == 0 and data.startswith(codecs.BOM_UTF8):
-                data = data[len(codecs.BOM_UTF8) :]  # a byte-order mark is no part of record 1
+            if number == 0 and not bom_checked and len(data) >= len(codecs.BOM_UTF8):
+                bom_checked = True
+                if data.startswith(codecs.BOM_UTF8):
+                    data = data[len(codecs.BOM_UTF8) :]  # a byte-order mark is no part of record 1
+                    if not utf8:
+                        warn(
+                            "encoding",
+                            f"the file begins with a UTF-8 byte-order mark but is read as {encoding}: "
+                            "if umlauts look wrong, read it with encoding utf-8",
+                            None,
+                        )
             if not chunk:
                 if not data:
                     return
@@ -170,8 +185,8 @@ class GdvReader:
             else:
                 records: list[str] = []
                 for piece in pieces:
-                    if len(piece) != RECORD and piece[-1:] in ("\r", b"\r"):
-                        piece = piece[:-1]
+                    if len(piece) % RECORD != 0 and piece[-1:] in ("\r", b"\r"):
+                        piece = piece[:-1]  # CRLF; a CR at col 256 of a full record is data
                     for record in self._odd(piece, number, warn):
                         number += 1
                         records.append(record if one_byte else self._decode(record))
@@ -197,7 +212,7 @@ class GdvReader:
             yield piece[i * RECORD : (i + 1) * RECORD]
         if extra:
             tail = piece[whole * RECORD :]
-            if tail.strip():
+            if tail.strip(_PADDING if isinstance(tail, str) else _PADDING_BYTES):
                 warn(
                     "short-record",
                     f"the line ends with {extra} bytes after its last full record; read as a padded record",
@@ -236,9 +251,11 @@ class GdvReader:
         first = True
 
         def warn(code: str, message: str, at: int | None) -> None:
-            target = packet if packet is not None else self._implicit(at or 1)
-            if len(target.warnings) < MAX_WARNINGS:
-                target.warnings.append(GdvWarning(code, message, at))
+            # Before the first record is read (the first chunk is split), there is no packet
+            # yet: such warnings wait for the first one.
+            target = packet.warnings if packet is not None else self._pending
+            if len(target) < MAX_WARNINGS:
+                target.append(GdvWarning(code, message, at))
             else:
                 self.suppressed_warnings += 1
 
@@ -273,12 +290,14 @@ class GdvReader:
                                 contract = None
                             if packet is not None and packet.nachsatz is None:
                                 self._close(packet, line - 1)
-                            packet = Packet(len(self.packets), line)
-                            self.packets.append(packet)
+                            packet = self._implicit(line)
                             routes = {}
                             record = None
                             vorsatz_parts = []
-                        vorsatz = self._vorsatz_part(text, len(vorsatz_parts))
+                        vorsatz = self._vorsatz_part(text, len(vorsatz_parts), vorsatz_parts)
+                        if invalid.count != seen_invalid:
+                            seen_invalid = invalid.count
+                            self._report_invalid(vorsatz, line, warn)
                         if transcode and not text.isascii():
                             vorsatz = self._transcode(vorsatz, encoding, line, warn)
                         vorsatz_parts.append(vorsatz)
@@ -292,7 +311,11 @@ class GdvReader:
                         if packet is None or packet.nachsatz is not None:
                             packet = self._implicit(line)
                             warn("no-vorsatz", "a Nachsatz without a Vorsatz before it", line)
-                        packet.nachsatz = Nachsatz(line, self._nachsatz_part(packet, text))
+                        trailer = self._nachsatz_part(packet, text)
+                        if invalid.count != seen_invalid:
+                            seen_invalid = invalid.count
+                            self._report_invalid(trailer, line, warn)
+                        packet.nachsatz = Nachsatz(line, trailer)
                         self._close(packet, line)
                         continue
                     if packet is None or packet.nachsatz is not None:
@@ -379,16 +402,23 @@ class GdvReader:
     # -- packets ---------------------------------------------------------------------
 
     def _implicit(self, line: int) -> Packet:
+        """A new Datenpaket; it takes the warnings that came before any packet."""
         packet = Packet(len(self.packets), line)
         self.packets.append(packet)
+        if self._pending:
+            packet.warnings[:0] = self._pending
+            self._pending = []
         return packet
 
-    def _vorsatz_part(self, text: str, index: int) -> Part:
-        """Vorsatz Teildatensatz: read with the release its own version (cols 96-98) names."""
-        version = text[95:98].strip()
-        release, _ = choose_release("0001", "", version)
+    def _vorsatz_part(self, text: str, index: int, earlier: list[Part]) -> Part:
+        """A Vorsatz Teildatensatz, read with the release that the version of Satzart 0001
+        names; only Teildatensatz 1 states it (cols 96-98), the others follow it."""
+        number = int(text[255]) if text[255] in _DIGITS else index + 1
+        if earlier:
+            release = earlier[0].layout.release
+        else:
+            release, _ = choose_release("0001", "", text[95:98].strip())
         layouts = layouts_of(release)
-        number = int(text[255]) if text[255].isdigit() else index + 1
         layout = layouts.get(("0001", "", "", number)) or layouts[("0001", "", "", 1)]
         return layout.decode(text)
 
@@ -523,13 +553,19 @@ def _none(text: str) -> None:
 
 
 def _picker(candidates: list[Layout]) -> Callable[[str], Layout | None]:
-    """Find the Teildatensatz by its number, at the column each Teildatensatz states it."""
-    columns = {layout.satznummer_column for layout in candidates}
+    """Find the Teildatensatz by its number, at the column(s) each Teildatensatz states it.
+
+    Where all Teildatensätze put the number in one column (most Satzarten: col 256) one
+    dict lookup decides. Otherwise (0220.030: cols 49, 43 and 60, repeated at 249/250)
+    every candidate's columns are checked, those with more columns first, so a TD 3 whose
+    person number has a ``1`` at col 49 is not taken for a TD 1. A line that matches none
+    (old releases leave the number blank) is read as the first Teildatensatz.
+    """
     default = candidates[0]
     if len(candidates) == 1:
-        only = candidates[0]
-        return lambda text: only
-    if len(columns) == 1 and 0 not in columns:
+        return lambda text: default
+    columns = {layout.satznummer_column for layout in candidates}
+    if len(columns) == 1 and 0 not in columns and not any(layout.repeat_columns for layout in candidates):
         column = columns.pop() - 1
         by_number = {str(layout.part): layout for layout in candidates}
 
@@ -538,17 +574,18 @@ def _picker(candidates: list[Layout]) -> Callable[[str], Layout | None]:
 
         return by_column
 
-    keyed = [
-        (layout.satznummer_column - 1, str(layout.part), layout)
+    marked = [
+        (tuple(c - 1 for c in (layout.satznummer_column, *layout.repeat_columns)), str(layout.part), layout)
         for layout in candidates
         if layout.satznummer_column
     ]
+    marked.sort(key=lambda item: -len(item[0]))
     unnumbered = [layout for layout in candidates if not layout.satznummer_column]
     fallback = unnumbered[0] if unnumbered else default
 
     def scan(text: str) -> Layout | None:
-        for column, number, layout in keyed:
-            if text[column] == number:
+        for marks, number, layout in marked:
+            if all(text[column] == number for column in marks):
                 return layout
         return fallback
 

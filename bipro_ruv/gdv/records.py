@@ -30,7 +30,34 @@ from bipro_ruv.vsnr import Vsnr
 
 __all__ = ["Contract", "Nachsatz", "Packet", "RawRecord", "Record", "Vorsatz"]
 
+# The Vorsatz names the Satzart of each version field in its German label: mostly
+# "Satzart 0210 050", else a text with the Satzart number, or (for a few) only a text.
 _VERSION_LABEL = re.compile(r"^Satzart (\d{4})(?: (\d{3}))?$")
+_VERSION_NUMBER = re.compile(r"\b(0\d{3}|9\d{3})\b")
+_VERSION_TEXTS = {
+    "Fondsdatensatz - Leben 0230": ("0230", "010"),
+    "Unfall Leistungsarten 0230": ("0230", "030"),
+    "KFZ - Wechselkennzeichen W-AKZ": ("0230", "050"),
+    "Verbundene Gebäude - Versicherte Sachen und Kosten": ("0230", "140"),
+    "Kfz-Baustein": ("0220", "055"),
+    "Leben/Rente-Leistungsarten": ("0225", "010"),
+    "Unfallspezifische Antragsdaten 0222": ("0222", "030"),
+}
+
+
+def version_key(label: str) -> tuple[str, str] | None:
+    """(Satzart, Sparte) a Vorsatz version field is about, from its German label."""
+    match = _VERSION_LABEL.match(label)
+    if match:
+        return match.group(1), match.group(2) or ""
+    if label in _VERSION_TEXTS:
+        return _VERSION_TEXTS[label]
+    found = _VERSION_NUMBER.search(label)
+    if found and label != "Satznummer":
+        satzart = found.group(1)
+        return satzart, "190" if satzart in ("0250", "0251", "0260") else ""
+    return None
+
 
 # Anlage 1 (BerVersV) Sparten the library decodes, and the groups an MVP sorts by.
 SPARTE_RECORDS = frozenset({"0210", "0211", "0220", "0221", "0230"})
@@ -224,12 +251,15 @@ class Contract:
 
     @property
     def sparte(self) -> str | None:
-        """The contract's Sparte: from the 0200, or, where that says ``000`` although the
-        contract is not bundled (R+V 2021), from the first Sparte record."""
+        """The contract's Sparte: from the 0200 (``000`` for a bundled contract), or, where
+        the 0200 says ``000`` although the contract is not bundled (R+V 2021), from the
+        first Sparte record."""
         general = self.general
         stated = general.get("line_of_business") if general else None
         if stated and stated != "000":
             return str(stated)
+        if stated and general is not None and general.get("bundle_flag") == "1":
+            return "000"  # a bundled contract (Privatpolice): 000 is its Sparte
         for record in self.sparte_records:
             if record.sparte:
                 return record.sparte
@@ -320,9 +350,9 @@ class Vorsatz:
         result: dict[tuple[str, str], str] = {}
         for part in self.parts:
             for field, value in zip(part.layout.fields, part, strict=True):
-                match = _VERSION_LABEL.match(field.german)
-                if match and value:
-                    result[(match.group(1), match.group(2) or "")] = str(value)
+                key = version_key(field.german) if 96 <= field.start <= 245 and field.length == 3 else None
+                if key is not None and value:
+                    result.setdefault(key, str(value))
         return result
 
     def __repr__(self) -> str:
@@ -344,7 +374,7 @@ class Nachsatz:
         for i, field in enumerate(self.part.layout.fields):
             if field.start == 5:
                 value = tuple.__getitem__(self.part, i)
-                return int(value) if isinstance(value, str) and value.isdigit() else None
+                return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
         return None
 
     @property

@@ -86,7 +86,7 @@ def looks_like_gdv(path: str | Path) -> bool:
     if not head.startswith(b"0001") or len(head) < 256:
         return False
     following = head[256:260]
-    return following[:1] in (b"\n", b"\r", b"") or following.isdigit()
+    return following[:1] in (b"\n", b"\r", b"") or (following.isascii() and following.isdigit())
 
 
 @dataclass

@@ -111,6 +111,7 @@ class Layout:
         "names",
         "part",
         "release",
+        "repeat_columns",
         "satzart",
         "satznummer_column",
         "sparte",
@@ -125,6 +126,7 @@ class Layout:
         version: str,
         satznummer_column: int,
         fields: tuple[Field, ...],
+        repeat_columns: tuple[int, ...] = (),
     ) -> None:
         self.release = release
         self.satzart, self.sparte, self.wagnis, self.part = key
@@ -133,6 +135,8 @@ class Layout:
         self.version = version
         self.satznummer_column = satznummer_column
         """1-based column of the Teildatensatz number, 0 when this Teildatensatz has none."""
+        self.repeat_columns = repeat_columns
+        """Columns where the number is repeated (0220.030 TD 3, 4, 9: "Satznummernwiederholung")."""
         self.fields = fields
         self.names = tuple(f.name for f in fields)
         self.index = {f.name: i for i, f in enumerate(fields)}
@@ -271,8 +275,8 @@ def layouts_of(release: str) -> Mapping[tuple[str, str, str, int], Layout]:
         raise ValueError(f"unknown GDV release {release!r}; known: {', '.join(RELEASES)}")
     table = import_module(f"bipro_ruv.gdv.layouts._rel{release}")
     result: dict[tuple[str, str, str, int], Layout] = {}
-    for key, (version, satznummer, fields) in table.LAYOUTS.items():
-        result[key] = Layout(release, key, version, satznummer, tuple(Field(*f) for f in fields))
+    for key, (version, satznummer, repeats, fields) in table.LAYOUTS.items():
+        result[key] = Layout(release, key, version, satznummer, tuple(Field(*f) for f in fields), repeats)
     return result
 
 
