@@ -103,7 +103,9 @@ def test_musterdatei_as_table_with_summary_on_stderr() -> None:
     ]
     assert "Datenpaket 1: XXX Versicherung AG (VU 9999)" in result.stderr
     assert "22.07.2004, 162 records" in result.stderr
-    assert "Contracts: 14 (000 gebündelt 1, 030 Unfall 4, 040 Haftpflicht 5, 050 Kraftfahrt 4)" in result.stderr
+    assert (
+        "Contracts: 14 (000 gebündelt 1, 030 Unfall 4, 040 Haftpflicht 5, 050 Kraftfahrt 4)" in result.stderr
+    )
     assert "Warnings: 1\n  record 1: the Vorsatz states versions" in result.stderr
 
 

@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_ENCODING", "GdvFile", "GdvReader", "Source", "iter_contracts
 
 DEFAULT_ENCODING: Final = "iso-8859-15"
 RECORD: Final = 256
-CHUNK: Final = 1 << 22
+CHUNK: Final = 1 << 20
 MAX_WARNINGS: Final = 1000
 """Warnings kept in detail per Datenpakete; more are counted (a broken file cannot fill memory)."""
 
@@ -58,6 +58,7 @@ _LEBEN_GROUPS: Final = {
     "9": "9",
 }
 _DIGITS: Final = frozenset("0123456789")
+_FRAME: Final = frozenset({"0001", "9999"})
 # What may trail the last record of a line and still be nothing: blanks, a CR, the DOS
 # end-of-file mark (Ctrl-Z). Anything else after a full record is data and is kept.
 _PADDING: Final = " \r\x1a"
@@ -237,7 +238,7 @@ class GdvReader:
 
     def _contracts(self) -> Iterator[Contract]:
         packet: Packet | None = None
-        routes: dict[str, Callable[[str], Layout | None]] = {}
+        routes: dict[str, tuple[int, Any]] = {}
         contract: Contract | None = None
         record: Record | None = None
         record_prefix = ""
@@ -248,7 +249,7 @@ class GdvReader:
         invalid = INVALID
         seen_invalid = invalid.count
         line = 0
-        first = True
+        steady = False  # inside a Datenpaket's data records: the fast path below
 
         def warn(code: str, message: str, at: int | None) -> None:
             # Before the first record is read (the first chunk is split), there is no packet
@@ -264,14 +265,7 @@ class GdvReader:
             for text in chunk:
                 line += 1
                 satzart = text[:4]
-                if (
-                    satzart == "0001"
-                    or satzart == "9999"
-                    or first
-                    or packet is None
-                    or packet.nachsatz is not None
-                ):
-                    first = False
+                if not steady or satzart in _FRAME:
                     if not _DIGITS.issuperset(satzart) and line == 1:
                         raise GdvFormatError(
                             f"this is not a GDV file: record 1 begins with {satzart!r}, "
@@ -302,6 +296,7 @@ class GdvReader:
                             vorsatz = self._transcode(vorsatz, encoding, line, warn)
                         vorsatz_parts.append(vorsatz)
                         packet.vorsatz = Vorsatz(packet.first_line, vorsatz_parts)
+                        steady = True
                         continue
                     if satzart == "9999":
                         if contract is not None:
@@ -317,6 +312,7 @@ class GdvReader:
                             self._report_invalid(trailer, line, warn)
                         packet.nachsatz = Nachsatz(line, trailer)
                         self._close(packet, line)
+                        steady = False
                         continue
                     if packet is None or packet.nachsatz is not None:
                         if packet is not None:
@@ -333,7 +329,8 @@ class GdvReader:
                             )
                         routes = {}
                         record = None
-                packet.record_count += 1
+                    steady = True
+                packet.record_count += 1  # type: ignore[union-attr]  # steady: a packet exists
 
                 # The contract: VU-Nr (5-9) and VSNR (14-30).
                 if contract is None or text[13:30] != vsnr_raw or text[4:9] != vu_raw:
@@ -341,13 +338,14 @@ class GdvReader:
                         yield contract
                     vu_raw = text[4:9]
                     vsnr_raw = text[13:30]
-                    contract = Contract(vu_raw.rstrip(), vsnr_raw.strip(), packet.index)
+                    contract = Contract(vu_raw.rstrip(), vsnr_raw.strip(), packet.index)  # type: ignore[union-attr]  # steady: a packet exists
                     record = None
 
                 route = routes.get(text[:13])
                 if route is None:
-                    route = routes[text[:13]] = self._route(text, packet, line)
-                layout = route(text)
+                    route = routes[text[:13]] = self._route(text, packet, line)  # type: ignore[arg-type]  # steady: a packet exists
+                column, pick = route
+                layout = pick[text[column]] if column >= 0 else pick(text)
                 if layout is None:
                     if not _DIGITS.issuperset(satzart):
                         warn(
@@ -367,15 +365,15 @@ class GdvReader:
                 if satzart == "0200" and layout.part == 1:
                     premium = part.get("total_premium_net")
                     if type(premium) is Decimal:
-                        packet.premium_sum += premium
+                        packet.premium_sum += premium  # type: ignore[union-attr]  # steady: a packet exists
                 prefix = text[:42]
                 if (
                     record is not None
                     and record_group == layout.group
                     and record_prefix == prefix
-                    and record.parts[-1].layout.part < layout.part
+                    and record[-1].layout.part < layout.part
                 ):
-                    record.parts.append(part)
+                    record.append(part)
                 else:
                     record = Record((part,))
                     record.line = line
@@ -476,8 +474,9 @@ class GdvReader:
 
     # -- layouts ---------------------------------------------------------------------
 
-    def _route(self, text: str, packet: Packet, line: int) -> Callable[[str], Layout | None]:
-        """How to find the layout of lines that begin like ``text`` (Satzart, VU, Sparte)."""
+    def _route(self, text: str, packet: Packet, line: int) -> tuple[int, Any]:
+        """How to find the layout of lines that begin like ``text`` (Satzart, VU, Sparte):
+        ``(column, table)`` to look the character at ``column`` up in, or ``(-1, function)``."""
         satzart = text[:4]
         sparte = text[10:13] if satzart[:2] == "02" and satzart != "0200" else ""
         release, exact = choose_release(satzart, sparte, self._stated(packet, satzart, sparte))
@@ -495,16 +494,19 @@ class GdvReader:
             pickers = {group: _picker(sorted(c, key=lambda x: x.part)) for group, c in by_group.items()}
 
             def leben(text: str) -> Layout | None:
-                picker = pickers.get(_LEBEN_GROUPS.get(text[59], ""))
-                return picker(text) if picker is not None else None
+                found = pickers.get(_LEBEN_GROUPS.get(text[59], ""))
+                if found is None:
+                    return None
+                column, pick = found
+                return pick[text[column]] if column >= 0 else pick(text)  # type: ignore[no-any-return]
 
-            return leben
+            return -1, leben
         candidates = sorted(
             (layout for key, layout in layouts.items() if key[0] == satzart and key[1] == sparte),
             key=lambda x: x.part,
         )
         if not candidates:
-            return _none
+            return _ALWAYS_NONE
         return _picker(candidates)
 
     @staticmethod
@@ -548,11 +550,25 @@ class GdvReader:
 _KIND_NAMES: Final = {"N": "number", "F": "amount", "D": "date", "A": "text", "S": "sign"}
 
 
-def _none(text: str) -> None:
-    return None
+class _Pick(dict[str, "Layout | None"]):
+    """Character at the Satznummer column -> layout; any other character -> the default,
+    remembered (at most 256 characters), so every lookup after the first is a dict hit."""
+
+    __slots__ = ("default",)
+
+    def __init__(self, items: dict[str, Layout], default: Layout | None) -> None:
+        super().__init__(items)
+        self.default = default
+
+    def __missing__(self, char: str) -> Layout | None:
+        self[char] = self.default
+        return self.default
 
 
-def _picker(candidates: list[Layout]) -> Callable[[str], Layout | None]:
+_ALWAYS_NONE: Final = (255, _Pick({}, None))
+
+
+def _picker(candidates: list[Layout]) -> tuple[int, Any]:
     """Find the Teildatensatz by its number, at the column(s) each Teildatensatz states it.
 
     Where all Teildatensätze put the number in one column (most Satzarten: col 256) one
@@ -563,16 +579,10 @@ def _picker(candidates: list[Layout]) -> Callable[[str], Layout | None]:
     """
     default = candidates[0]
     if len(candidates) == 1:
-        return lambda text: default
+        return 255, _Pick({}, default)
     columns = {layout.satznummer_column for layout in candidates}
     if len(columns) == 1 and 0 not in columns and not any(layout.repeat_columns for layout in candidates):
-        column = columns.pop() - 1
-        by_number = {str(layout.part): layout for layout in candidates}
-
-        def by_column(text: str) -> Layout | None:
-            return by_number.get(text[column], default)
-
-        return by_column
+        return columns.pop() - 1, _Pick({str(layout.part): layout for layout in candidates}, default)
 
     marked = [
         (tuple(c - 1 for c in (layout.satznummer_column, *layout.repeat_columns)), str(layout.part), layout)
@@ -589,7 +599,7 @@ def _picker(candidates: list[Layout]) -> Callable[[str], Layout | None]:
                 return layout
         return fallback
 
-    return scan
+    return -1, scan
 
 
 class GdvFile:

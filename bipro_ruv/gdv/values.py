@@ -111,6 +111,12 @@ class _Counter:
 INVALID: Final = _Counter()
 
 
+def _invalid(raw: str) -> InvalidValue:
+    """Every invalid value is counted where it is made: the reader then looks for it."""
+    INVALID.count += 1
+    return InvalidValue(raw)
+
+
 class _Memo(dict[str, Any]):
     """raw text -> value, converting on a miss; bounded; invalid values are not kept."""
 
@@ -123,7 +129,6 @@ class _Memo(dict[str, Any]):
     def __missing__(self, raw: str) -> Any:
         value = self.convert(raw)
         if type(value) is InvalidValue:
-            INVALID.count += 1
             return value
         if len(self) >= _MEMO_LIMIT:
             self.clear()
@@ -131,28 +136,44 @@ class _Memo(dict[str, Any]):
         return value
 
 
-def _numeric(raw: str) -> str | None:
+def numeric(raw: str) -> str | None:
+    """An N field: the ``str`` of its digits (leading zeros kept), ``None`` when blank."""
+    if raw.isdigit() and raw.isascii():
+        return raw
     text = raw.strip()
     if not text:
         return None
     if _DIGITS.issuperset(text):
         return text
-    return InvalidValue(raw)
+    return _invalid(raw)
 
 
-def _amount(decimals: int) -> Any:
+def amount_converter(decimals: int) -> Any:
+    """The converter of an amount field with ``decimals`` implied decimals."""
+
     def convert(raw: str) -> Decimal | InvalidValue | None:
-        text = raw.strip()
-        if not text:
-            return None
-        if not _DIGITS.issuperset(text):
-            return InvalidValue(raw)
+        if raw.isdigit() and raw.isascii():  # the usual zero-padded amount: no strip, no checks
+            text = raw
+        else:
+            text = raw.strip()
+            if not text:
+                return None
+            if not _DIGITS.issuperset(text):
+                return _invalid(raw)
         if decimals == 0:
             return Decimal(text)
-        text = text.rjust(decimals + 1, "0")
+        if len(text) <= decimals:
+            text = text.rjust(decimals + 1, "0")
         return Decimal(f"{text[:-decimals]}.{text[-decimals:]}")
 
     return convert
+
+
+def common_amounts(length: int, decimals: int) -> dict[str, Decimal | None]:
+    """The texts most amount fields hold (zero, blank): looked up before converting, since a
+    memo of all amounts would mostly miss (amounts differ from record to record)."""
+    convert = amount_converter(decimals)
+    return {"0" * length: convert("0" * length), " " * length: None}
 
 
 def _date(raw: str) -> dt.date | PartialDate | InvalidValue | None:
@@ -160,35 +181,35 @@ def _date(raw: str) -> dt.date | PartialDate | InvalidValue | None:
     if not text or not text.strip("0"):
         return None
     if len(raw) not in (6, 8) or not _DIGITS.issuperset(raw):
-        return InvalidValue(raw)
+        return _invalid(raw)
     if len(raw) == 6:  # MMJJJJ, e.g. "Produktform gültig ab"
         day, month, year = 0, int(raw[:2]), int(raw[2:])
     else:
         day, month, year = int(raw[:2]), int(raw[2:4]), int(raw[4:])
     if month > 12 or (year == 0 and not (day and month)):
-        return InvalidValue(raw)
+        return _invalid(raw)
     if year == 0:
         # "01010000": day and month without a year, as Kfz files write the Hauptfälligkeit.
         try:
             dt.date(2000, month, day)  # a leap year, so 29.02. passes
         except ValueError:
-            return InvalidValue(raw)
+            return _invalid(raw)
         return PartialDate(raw, None, month, day)
     if len(raw) == 8 and day and month:
         try:
             return dt.date(year, month, day)
         except ValueError:
-            return InvalidValue(raw)
+            return _invalid(raw)
     if day and not month:
         # "00" month with a day: the GDV rule allows it; the day cannot be checked.
         if day > 31:
-            return InvalidValue(raw)
+            return _invalid(raw)
     elif day > 31:
-        return InvalidValue(raw)
+        return _invalid(raw)
     return PartialDate(raw, year, month or None, day or None)
 
 
-NUMERIC: Final = _Memo(_numeric)
+NUMERIC: Final = _Memo(numeric)
 DATE: Final = _Memo(_date)
 _AMOUNTS: dict[int, _Memo] = {}
 TEXT: Final = _Memo(lambda raw: raw.rstrip() or None)
@@ -198,7 +219,7 @@ TEXT: Final = _Memo(lambda raw: raw.rstrip() or None)
 def amount_memo(decimals: int) -> _Memo:
     memo = _AMOUNTS.get(decimals)
     if memo is None:
-        memo = _AMOUNTS[decimals] = _Memo(_amount(decimals))
+        memo = _AMOUNTS[decimals] = _Memo(amount_converter(decimals))
     return memo
 
 
