@@ -356,7 +356,9 @@ def test_signs_apply_to_the_amount_before_them() -> None:
 def _reference_decode(field: Field, raw: str) -> object:
     """The value rules of bipro_ruv.gdv.values, written out plainly (no memos, no runs)."""
     text = raw.strip()
-    if field.kind in ("A", "S"):
+    if field.kind == "S":
+        return raw if raw in ("+", "-") else None if not text else gdv.InvalidValue(raw)
+    if field.kind == "A":
         value = (raw.strip() if field.start == 14 and field.length == 17 else raw.rstrip()) or None
         return value
     if not text:
@@ -454,3 +456,20 @@ def _utf8_record(text: str) -> bytes:
     at = raw.find(b" " * (surplus + 1), 100)
     assert at > 0
     return raw[:at] + raw[at + surplus :]
+
+
+def test_a_sign_that_is_neither_plus_nor_minus_is_warned_about() -> None:
+    layout = layouts_of("2023")[("0400", "", "", 1)]
+    amount = next(
+        f for i, f in enumerate(layout.fields) if f.kind == "F" and layout.fields[i + 1].kind == "S"
+    )
+    text = list(_gdv.line("0400", {31: "01", 256: "1"}, vsnr="32123456789"))
+    text[amount.start - 1 : amount.end] = "5".rjust(amount.length, "0")
+    text[amount.end] = "x"
+    lines = [_gdv.vorsatz(), "".join(text), _gdv.nachsatz(1, 0)]
+    file = gdv.parse(_gdv.join(lines))
+    (warning,) = [w for w in file.warnings if w.code == "invalid-value"]
+    assert warning.line == 2
+    assert "'x'" in warning.message
+    (record,) = file.contracts[0].inkasso
+    assert record.get(amount.name) == Decimal(5).scaleb(-amount.decimals)

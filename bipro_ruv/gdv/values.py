@@ -232,3 +232,16 @@ def negate(value: Any) -> Any:
 
 VSNR: Final = _Memo(lambda raw: raw.strip() or None)
 """The VSNR field (cols 14-30) is right-aligned: "mit Leerstellen linksbündig auffüllen"."""
+
+
+def _sign(raw: str) -> str | None:
+    """A sign field: ``+`` or ``-``; blank (real files leave it blank when the amount is 0,
+    gdv.xport issue #96) is ``None``; anything else is invalid and the amount stays positive."""
+    if raw in ("+", "-"):
+        return raw
+    if not raw.strip():
+        return None
+    return _invalid(raw)
+
+
+SIGN: Final = _Memo(_sign)

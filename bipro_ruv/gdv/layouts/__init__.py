@@ -232,6 +232,8 @@ def _converter(field: Field) -> Any:
         return _long_number(field.length) if field.length >= _LONG else _values.NUMERIC
     if field.kind == "D":
         return _values.DATE
+    if field.kind == "S":
+        return _values.SIGN
     if field.start == 14 and field.length == 17:  # the VSNR: right-aligned
         return _values.VSNR
     if (
