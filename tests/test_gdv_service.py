@@ -23,13 +23,31 @@ def test_fetch_stores_acknowledges_and_parses_bestand_and_inkasso(
     sb: Sandbox = make_sandbox(today=TODAY)  # type: ignore[operator]
     with Client(sb.username, sb.password, base_url=sb.base_url) as client:
         deliveries = client.gdv.fetch(tmp_path)
-        assert sorted(d.category or "" for d in deliveries) == ["999010010", "999050000"]
+        assert sorted(d.category or "" for d in deliveries) == ["999010010", "999010020", "999050000"]
         for delivery in deliveries:
             assert delivery.error is None
             assert delivery.file is not None
             assert delivery.file.warnings == []
             assert delivery.path.is_file()
             assert delivery.path.is_relative_to(tmp_path)
+        (delta,) = [d for d in deliveries if d.category == "999010020"]
+        assert delta.file is not None
+        kinds = {r.satzart for c in delta.file.contracts for r in c.records}
+        assert kinds >= {
+            "0100",
+            "0200",
+            "0210",
+            "0211",
+            "0220",
+            "0221",
+            "0230",
+            "0300",
+            "0400",
+            "0410",
+            "0420",
+            "0430",
+        }
+        assert {c.vu_number for c in delta.file.contracts} == {"5339", "5438"}
         # Stored and acknowledged like any shipment: a second fetch finds nothing new.
         assert set(sb.stats.acknowledged) == {d.shipment_id for d in deliveries}
         assert client.gdv.fetch(tmp_path) == []
@@ -60,7 +78,7 @@ def test_gdv_contracts_join_the_documents_in_the_contract_index(make_sandbox: ob
     with Client(sb.username, sb.password, base_url=sb.base_url) as client:
         report = client.fetch_open_documents(tmp_path)
         deliveries = client.gdv.deliveries(report)
-    assert {d.category for d in deliveries} == {"999010010", "999050000"}
+    assert {d.category for d in deliveries} == {"999010010", "999010020", "999050000"}
     index = ContractIndex()
     index.add_documents(report.documents)
     for delivery in deliveries:

@@ -99,9 +99,27 @@ def _gdv_shipments(plan: MailboxPlan) -> list[SeedShipment]:
         kurzbeschreibung="GDV-Inkassodaten",
         checksum="MD5",
     )
+    # The daily delta: our generator's realistic file, every R+V Sparte with its Teildatensätze,
+    # Leben with Wagnisarten and fund records, Beteiligung, Inkasso 0400-0430 with signs, and the
+    # 2024 merger (the same VSNR leaving VU 5339 and arriving under 5438).
+    delta = make_document(
+        gdv_writer.generate_gdv(
+            contracts=60,
+            seed=7,
+            kind="both",
+            vu_numbers=("5339", "5438"),
+            created=plan.today - timedelta(days=1),
+        ),
+        f"GDV_Delta_5438_{plan.today - timedelta(days=1):%Y%m%d}.txt",
+        content_type="text/plain",
+        vu_number="5438",
+        kurzbeschreibung="GDV-Bestandsänderungen",
+        checksum="SHA256",
+    )
     return [
         _data_package(plan, "999010010", "1001", datetime.combine(created, time(4, 15)), bestand),
         _data_package(plan, "999050000", "1201", plan.night_of(1), inkasso),
+        _data_package(plan, "999010020", "1001", plan.night_of(1), delta),
     ]
 
 
