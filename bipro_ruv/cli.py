@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import webbrowser
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -598,6 +599,17 @@ def demo() -> None:
             console.print(
                 f"Summary: {_summary(report)}. Open shipments left: {len(client.list_shipments())}."
             )
+            # The GDV files among what was stored, read into contracts (bipro-ruv gdv FILE for one).
+            for delivery in client.gdv.deliveries(report):
+                if delivery.file is None:
+                    console.print(f"GDV {delivery.file_name}: not readable ({delivery.error})")
+                    continue
+                sparten = Counter(c.sparte or "?" for c in delivery.file.contracts)
+                listed = ", ".join(f"{sparte} {count}" for sparte, count in sorted(sparten.items()))
+                console.print(
+                    f"GDV {delivery.file_name}: {len(delivery.file)} contracts ({listed}), "
+                    f"{delivery.file.records} records, {len(delivery.file.warnings)} warnings"
+                )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

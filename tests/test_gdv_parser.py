@@ -473,3 +473,14 @@ def test_a_sign_that_is_neither_plus_nor_minus_is_warned_about() -> None:
     assert "'x'" in warning.message
     (record,) = file.contracts[0].inkasso
     assert record.get(amount.name) == Decimal(5).scaleb(-amount.decimals)
+
+
+def test_an_inkasso_contract_without_0200_takes_its_sparte_from_the_key_fields() -> None:
+    lines = [
+        _gdv.vorsatz(),
+        _gdv.line("0400", {11: "040", 31: "01", 256: "1"}, vsnr="32123456789"),
+        _gdv.nachsatz(1, 0),
+    ]
+    (contract,) = gdv.parse(_gdv.join(lines)).contracts
+    assert contract.general is None
+    assert contract.sparte == "040"

@@ -253,7 +253,7 @@ class Contract:
     def sparte(self) -> str | None:
         """The contract's Sparte: from the 0200 (``000`` for a bundled contract), or, where
         the 0200 says ``000`` although the contract is not bundled (R+V 2021), from the
-        first Sparte record."""
+        first Sparte record; without a 0200 (an Inkasso file), from the records' key fields."""
         general = self.general
         stated = general.get("line_of_business") if general else None
         if stated and stated != "000":
@@ -263,7 +263,14 @@ class Contract:
         for record in self.sparte_records:
             if record.sparte:
                 return record.sparte
-        return str(stated) if stated else None
+        if stated:
+            return str(stated)
+        for record in self.records:  # an Inkasso file has no 0200: the Sparte of the key fields
+            if type(record) is Record:
+                value = record.get("line_of_business")
+                if value:
+                    return str(value)
+        return None
 
     @property
     def inkasso(self) -> list[Record]:
