@@ -265,9 +265,9 @@ class Contract:
                 return record.sparte
         if stated:
             return str(stated)
-        for record in self.records:  # an Inkasso file has no 0200: the Sparte of the key fields
-            if type(record) is Record:
-                value = record.get("line_of_business")
+        for item in self.records:  # an Inkasso file has no 0200: the Sparte of the key fields
+            if type(item) is Record:
+                value = item.get("line_of_business")
                 if value:
                     return str(value)
         return None
