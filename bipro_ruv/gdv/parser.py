@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from bipro_ruv.errors import GdvFormatError
-from bipro_ruv.gdv.layouts import NEWEST, Layout, Part, choose_release, layouts_of
+from bipro_ruv.gdv.layouts import NEWEST, WAGNISART_GROUPS, Layout, Part, choose_release, layouts_of
 from bipro_ruv.gdv.records import Contract, Nachsatz, Packet, RawRecord, Record, Vorsatz
 from bipro_ruv.gdv.values import INVALID, GdvWarning, InvalidValue
 
@@ -45,18 +45,6 @@ MAX_WARNINGS: Final = 1000
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 """A path, the file's bytes, or a binary file object."""
 
-_LEBEN_GROUPS: Final = {
-    "0": "0",
-    "1": "13",
-    "3": "13",
-    "2": "2",
-    "4": "48",
-    "8": "48",
-    "5": "5",
-    "6": "6",
-    "7": "7",
-    "9": "9",
-}
 _DIGITS: Final = frozenset("0123456789")
 _FRAME: Final = frozenset({"0001", "9999"})
 # What may trail the last record of a line and still be nothing: blanks, a CR, the DOS
@@ -494,7 +482,7 @@ class GdvReader:
             pickers = {group: _picker(sorted(c, key=lambda x: x.part)) for group, c in by_group.items()}
 
             def leben(text: str) -> Layout | None:
-                found = pickers.get(_LEBEN_GROUPS.get(text[59], ""))
+                found = pickers.get(WAGNISART_GROUPS.get(text[59], ""))
                 if found is None:
                     return None
                 column, pick = found

@@ -26,9 +26,22 @@ from typing import Any, ClassVar, Final, NamedTuple
 
 from bipro_ruv.gdv import values as _values
 
-__all__ = ["RELEASES", "Field", "Layout", "Part", "choose_release", "layouts_of"]
+__all__ = ["RELEASES", "WAGNISART_GROUPS", "Field", "Layout", "Part", "choose_release", "layouts_of"]
 
 RELEASES: Final = ("2009", "2013", "2015", "2018", "2023")
+WAGNISART_GROUPS: Final = {
+    "0": "0",
+    "1": "13",
+    "3": "13",
+    "2": "2",
+    "4": "48",
+    "8": "48",
+    "5": "5",
+    "6": "6",
+    "7": "7",
+    "9": "9",
+}
+"""Leben 0220/0221.010: the Wagnisart at col 60 chooses the layout; 1/3 and 4/8 share one (GDV tables)."""
 NEWEST: Final = RELEASES[-1]
 
 

@@ -44,7 +44,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from bipro_ruv.gdv.layouts import NEWEST, Field, Layout, layouts_of, versions_of
+from bipro_ruv.gdv.layouts import NEWEST, WAGNISART_GROUPS, Field, Layout, layouts_of, versions_of
 from bipro_ruv.gdv.values import FieldValue, PartialDate
 from bipro_ruv.sandbox.content.contracts import AGENCY_NUMBER, BROKER_NAME, SandboxContract
 
@@ -1289,18 +1289,6 @@ _SPARTE_CUMULATIVE = tuple(itertools.accumulate(weight for weight, _, _ in _SPAR
 _KFZ_PARTS = ("051", "052", "053", "054", "055")
 _LEBEN_MAIN = ("1", "3", "2", "7", "9")
 _LEBEN_RIDERS = ("4", "6", "5")
-_LEBEN_GROUP = {
-    "0": "0",
-    "1": "13",
-    "3": "13",
-    "2": "2",
-    "4": "48",
-    "8": "48",
-    "5": "5",
-    "6": "6",
-    "7": "7",
-    "9": "9",
-}
 _MERGER_DATE = PartialDate("00082024", 2024, 8, None)
 _MERGER_REASON = "37"
 _TAX = Decimal("0.19")
@@ -1692,7 +1680,7 @@ class _Book:
         return records
 
     def wagnis(self, wagnisart: str, contract: _Contract, monthly: Decimal, *, rider: bool) -> list[_Planned]:
-        group = _LEBEN_GROUP[wagnisart]
+        group = WAGNISART_GROUPS[wagnisart]
         head: dict[str, object] = {
             **self.key_head,
             "insured_person_seq": "1",
@@ -1779,7 +1767,7 @@ class _Book:
         return records
 
     def extension(self, part: int, head: dict[str, object], contract: _Contract) -> dict[str, object]:
-        layout = self.layouts[("0220", "010", _LEBEN_GROUP[str(head["risk_type"])], part)]
+        layout = self.layouts[("0220", "010", WAGNISART_GROUPS[str(head["risk_type"])], part)]
         values: dict[str, object] = {**head, "record_type_seq": "01"}
         if part == 6:
             heir = self.person()
