@@ -103,3 +103,15 @@ def test_the_committed_tables_are_what_the_generator_writes(tmp_path: Path) -> N
         name = f"_rel{release}.py"
         committed = (ROOT / "bipro_ruv" / "gdv" / "layouts" / name).read_text(encoding="utf-8")
         assert (tmp_path / name).read_text(encoding="utf-8") == committed, name
+
+
+@pytest.mark.parametrize("release", RELEASES[:-1])
+def test_older_tables_hold_only_what_differs_from_a_newer_release(release: str) -> None:
+    from importlib import import_module
+
+    table = import_module(f"bipro_ruv.gdv.layouts._rel{release}")
+    assert set(table.LAYOUTS).isdisjoint(table.SAME_AS)
+    for key, newer in table.SAME_AS.items():
+        assert RELEASES.index(newer) > RELEASES.index(release)
+        assert layouts_of(release)[key] is layouts_of(newer)[key]
+    assert set(layouts_of(release)) == set(table.LAYOUTS) | set(table.SAME_AS)

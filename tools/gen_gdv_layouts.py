@@ -171,7 +171,7 @@ def _check_contiguous(source: str, satzart: str, sparte: str, td: int, fields: l
         raise SystemExit(f"{source}: {satzart}.{sparte} TD {td} ends at {position - 1}, not 256")
 
 
-def render(release: str, data: dict[str, object]) -> str:
+def render(release: str, data: dict[str, object], same_as: dict[tuple[str, str, str, int], str]) -> str:
     layouts = data["layouts"]
     versions = data["versions"]
     assert isinstance(layouts, dict)
@@ -185,7 +185,9 @@ def render(release: str, data: dict[str, object]) -> str:
         "Satznummer or 0, columns where it is repeated, fields); a field is (name, German Bezeichnung,",
         "first column, length, kind,",
         "decimals) with kind N numeric, A alphanumeric, D date, F implied-decimal amount, S the",
-        "sign of the amount before it.",
+        "sign of the amount before it. SAME_AS names, for a Teildatensatz whose layout is the same",
+        "as in a newer release, that release (whose table has it): the older tables hold only what",
+        "differs.",
         '"""',
         "",
         "# fmt: off",
@@ -198,8 +200,16 @@ def render(release: str, data: dict[str, object]) -> str:
         lines.append(f'    ("{satzart}", "{sparte}"): "{version}",')
     lines.append("}")
     lines.append("")
+    lines.append("SAME_AS: dict[tuple[str, str, str, int], str] = {")
+    for key in sorted(same_as):
+        satzart, sparte, wagnis, td = key
+        lines.append(f'    ("{satzart}", "{sparte}", "{wagnis}", {td}): "{same_as[key]}",')
+    lines.append("}")
+    lines.append("")
     lines.append("LAYOUTS = {")
     for key in sorted(layouts):
+        if key in same_as:
+            continue
         version, satznr, repeats, fields = layouts[key]
         satzart, sparte, wagnis, td = key
         lines.append(
@@ -222,15 +232,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for release in RELEASES:
-        data = read_release(args.source / f"VUVM{release}.xml")
+    read = {release: read_release(args.source / f"VUVM{release}.xml") for release in RELEASES}
+    for index, release in enumerate(RELEASES):
+        data = read[release]
+        same_as = _same_as_newer(release, read, RELEASES[index + 1 :])
         target = args.out / f"_rel{release}.py"
-        target.write_text(render(release, data), encoding="utf-8")
+        target.write_text(render(release, data, same_as), encoding="utf-8")
+        layouts = data["layouts"]
+        assert isinstance(layouts, dict)
         print(
             f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}: "
-            f"{len(data['layouts'])} Teildatensätze"
-        )  # type: ignore[arg-type]
+            f"{len(layouts)} Teildatensätze, {len(layouts) - len(same_as)} in this table"
+        )
     return 0
+
+
+def _same_as_newer(
+    release: str, read: dict[str, dict[str, object]], newer: tuple[str, ...]
+) -> dict[tuple[str, str, str, int], str]:
+    """The Teildatensätze of ``release`` whose layout (Satznummer columns and every field,
+    names included) a newer release has unchanged: the nearest such release that holds it
+    in its own table."""
+    layouts = read[release]["layouts"]
+    assert isinstance(layouts, dict)
+    result: dict[tuple[str, str, str, int], str] = {}
+    for key, (_, satznr, repeats, fields) in layouts.items():
+        for candidate in newer:
+            other = read[candidate]["layouts"]
+            assert isinstance(other, dict)
+            if key in other and other[key][1:] == (satznr, repeats, fields):
+                result[key] = candidate
+                # keep looking: the newest release with the same layout holds it
+            else:
+                break
+    return result
 
 
 if __name__ == "__main__":

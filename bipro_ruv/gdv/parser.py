@@ -276,7 +276,7 @@ class GdvReader:
                             routes = {}
                             record = None
                             vorsatz_parts = []
-                        vorsatz = self._vorsatz_part(text, len(vorsatz_parts), vorsatz_parts)
+                        vorsatz = self._vorsatz_part(text, len(vorsatz_parts), packet)
                         if invalid.count != seen_invalid:
                             seen_invalid = invalid.count
                             self._report_invalid(vorsatz, line, warn)
@@ -396,14 +396,14 @@ class GdvReader:
             self._pending = []
         return packet
 
-    def _vorsatz_part(self, text: str, index: int, earlier: list[Part]) -> Part:
+    def _vorsatz_part(self, text: str, index: int, packet: Packet) -> Part:
         """A Vorsatz Teildatensatz, read with the release that the version of Satzart 0001
         names; only Teildatensatz 1 states it (cols 96-98), the others follow it."""
         number = int(text[255]) if text[255] in _DIGITS else index + 1
-        if earlier:
-            release = earlier[0].layout.release
-        else:
+        release = packet.releases.get(("0001", "")) if index else None
+        if release is None:
             release, _ = choose_release("0001", "", text[95:98].strip())
+            packet.releases[("0001", "")] = release
         layouts = layouts_of(release)
         layout = layouts.get(("0001", "", "", number)) or layouts[("0001", "", "", 1)]
         return layout.decode(text)

@@ -322,7 +322,11 @@ def layouts_of(release: str) -> Mapping[tuple[str, str, str, int], Layout]:
     result: dict[tuple[str, str, str, int], Layout] = {}
     for key, (version, satznummer, repeats, fields) in table.LAYOUTS.items():
         result[key] = Layout(release, key, version, satznummer, tuple(Field(*f) for f in fields), repeats)
-    return result
+    # A Teildatensatz unchanged in a newer release is that release's Layout (one object, one
+    # compiled decoder; its ``release`` says which table holds it).
+    for key, newer in table.SAME_AS.items():
+        result[key] = layouts_of(newer)[key]
+    return dict(sorted(result.items()))
 
 
 @cache

@@ -5,7 +5,9 @@ LAYOUTS maps (Satzart, Sparte, Wagnisart group, Teildatensatz) to (version, colu
 Satznummer or 0, columns where it is repeated, fields); a field is (name, German Bezeichnung,
 first column, length, kind,
 decimals) with kind N numeric, A alphanumeric, D date, F implied-decimal amount, S the
-sign of the amount before it.
+sign of the amount before it. SAME_AS names, for a Teildatensatz whose layout is the same
+as in a newer release, that release (whose table has it): the older tables hold only what
+differs.
 """
 
 # fmt: off
@@ -57,6 +59,9 @@ VERSIONS = {
     ("0420", ""): "1.2",
     ("0430", ""): "1.2",
     ("9999", ""): "1.1",
+}
+
+SAME_AS: dict[tuple[str, str, str, int], str] = {
 }
 
 LAYOUTS = {
