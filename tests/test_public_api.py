@@ -1,26 +1,37 @@
-"""The public surface: ``bipro_ruv.__all__`` is sorted, complete and importable."""
+"""The public surface: ``bipro_ruv.__all__`` (and ``bipro_ruv.gdv.__all__``) is sorted,
+complete and importable."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
+import pytest
+
 import bipro_ruv
+import bipro_ruv.gdv
+
+SURFACES = [bipro_ruv, bipro_ruv.gdv]
 
 
-def test_all_is_sorted() -> None:
-    assert bipro_ruv.__all__ == sorted(bipro_ruv.__all__)
+@pytest.mark.parametrize("module", SURFACES, ids=lambda m: m.__name__)
+def test_all_is_sorted(module: ModuleType) -> None:
+    assert module.__all__ == sorted(module.__all__)
 
 
-def test_every_public_name_exists() -> None:
-    missing = [name for name in bipro_ruv.__all__ if not hasattr(bipro_ruv, name)]
+@pytest.mark.parametrize("module", SURFACES, ids=lambda m: m.__name__)
+def test_every_public_name_exists(module: ModuleType) -> None:
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
     assert missing == []
 
 
-def test_no_public_name_is_left_out_of_all() -> None:
+@pytest.mark.parametrize("module", SURFACES, ids=lambda m: m.__name__)
+def test_no_public_name_is_left_out_of_all(module: ModuleType) -> None:
     public = {
         name
-        for name, value in vars(bipro_ruv).items()
-        if not name.startswith("_") and not isinstance(value, type(bipro_ruv))
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType) and name != "annotations"
     }
-    assert public - set(bipro_ruv.__all__) == set()
+    assert public - set(module.__all__) == set()
 
 
 def test_every_exception_derives_from_bipro_error() -> None:
