@@ -27,6 +27,7 @@ memory. Invalid values are never memoised, so each occurrence is counted and war
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -109,11 +110,18 @@ class _Counter:
 
 
 INVALID: Final = _Counter()
+_COUNTING: Final = threading.Lock()
 
 
 def _invalid(raw: str) -> InvalidValue:
-    """Every invalid value is counted where it is made: the reader then looks for it."""
-    INVALID.count += 1
+    """Every invalid value is counted where it is made: the reader then looks for it.
+
+    The count is shared by all threads; the lock keeps two increments from becoming one
+    (a reader compares the count with the one it saw last, so a lost increment could hide
+    its invalid value). Invalid values are rare, so the lock costs nothing measurable.
+    """
+    with _COUNTING:
+        INVALID.count += 1
     return InvalidValue(raw)
 
 
