@@ -7,6 +7,7 @@ bytes:
 
 * a file holding LF is cut into lines at LF; one CR before the LF is dropped unless the
   line is whole records (a CR at col 256 is data); empty lines are no records;
+* a line other than 256 bytes made only of blanks, CR and Ctrl-Z is no record;
 * a line of up to 256 bytes is one record (a short one is padded with blanks, "trailing
   blanks cut"); a longer line holds several 256-byte records without separators, and the
   bytes after its last full record are one more (padded) record unless they are only
@@ -40,6 +41,7 @@ from tests import _gdv
 from tests.conftest import FIXTURES
 
 RECORD = 256
+PADDING = b" \r\x1a"  # blanks, CR, the DOS end-of-file mark (Ctrl-Z)
 ENCODINGS = ("iso-8859-15", "cp850", "utf-8")
 MUSTER = FIXTURES / "gdv" / "musterdatei_041222.txt"
 
@@ -61,7 +63,7 @@ def _one_byte(encoding: str) -> bool:
 def _blank_tail(tail: bytes, encoding: str) -> bool:
     """Bytes after a line's last full record that are no record of their own: blanks, CR and
     the DOS end-of-file mark (Ctrl-Z), in every encoding."""
-    return not tail.strip(b" \r\x1a")
+    return not tail.strip(PADDING)
 
 
 def physical_records(data: bytes, encoding: str) -> list[bytes]:
@@ -71,6 +73,8 @@ def physical_records(data: bytes, encoding: str) -> list[bytes]:
     if b"\n" not in data:
         cut = len(data) - len(data) % RECORD
         whole, rest = data[:cut], data[cut:]
+        if len(whole) != RECORD and not whole.strip(PADDING):
+            whole, cut = b"", 0  # only padding: no record
         return [whole[i : i + RECORD] for i in range(0, cut, RECORD)] + _line_records(rest, encoding)
     lines = data.split(b"\n")
     if data.endswith(b"\n"):
@@ -82,6 +86,8 @@ def _line_records(line: bytes, encoding: str) -> list[bytes]:
     """The records of one line (LF removed)."""
     if len(line) % RECORD and line.endswith(b"\r"):
         line = line[:-1]  # CRLF; a CR at col 256 of a full record is data
+    if len(line) != RECORD and not line.strip(PADDING):
+        return []  # a blank line, a lone CR, the DOS end-of-file mark: no record
     whole = len(line) // RECORD
     records = [line[i * RECORD : (i + 1) * RECORD] for i in range(whole)]
     tail = line[whole * RECORD :]

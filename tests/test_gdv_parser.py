@@ -484,3 +484,75 @@ def test_an_inkasso_contract_without_0200_takes_its_sparte_from_the_key_fields()
     (contract,) = gdv.parse(_gdv.join(lines)).contracts
     assert contract.general is None
     assert contract.sparte == "040"
+
+
+# -- found in review (each failed before its fix) ------------------------------------
+
+
+def test_a_packet_cut_off_by_the_next_vorsatz_warns() -> None:
+    lines = [_gdv.vorsatz(), _gdv.general("32123456789"), _gdv.vorsatz(vu="1141"), _gdv.nachsatz(0, 0)]
+    file = gdv.parse(_gdv.join(lines))
+    assert [(w.code, w.line) for w in file.packets[0].warnings] == [("no-nachsatz", 2)]
+    assert file.packets[1].warnings == []
+
+
+def test_a_warning_from_splitting_belongs_to_the_packet_of_its_record() -> None:
+    first = [_gdv.vorsatz(), _gdv.general("32123456789"), _gdv.nachsatz(1, 12345)]
+    second = [_gdv.vorsatz(vu="1141"), _gdv.general("10123456789", vu="1141"), _gdv.nachsatz(1, 12345)]
+    data = _gdv.join(first) + _gdv.join(second[:2])[:-1] + b"XY\n" + _gdv.join(second[2:])
+    file = gdv.parse(data)
+    assert file.packets[0].warnings == []
+    # Record 6 is the tail "XY": a padded record of its own, which is no GDV record either.
+    codes = [(w.code, w.line) for w in file.packets[1].warnings]
+    assert ("short-record", 6) in codes
+    assert {line for _, line in codes} <= {6, 7}
+
+
+@pytest.mark.parametrize("tail", [b"\x1a", b"\n\n", b"   \r\n", b"\r\n\x1a"])
+def test_blank_lines_and_the_dos_end_of_file_mark_are_no_records(tail: bytes) -> None:
+    data = _gdv.simple_file(2, ending="\r\n") + tail
+    file = gdv.parse(data)
+    assert file.warnings == []
+    assert len(file.packets) == 1
+    assert [c.key for c in file.contracts] == [("5438", "32123456780"), ("5438", "32123456781")]
+
+
+def test_vorsatz_parts_with_a_blank_satznummer_stay_one_vorsatz() -> None:
+    part_1 = _gdv.vorsatz()[:255] + " "
+    part_2 = _gdv.line("0001", {5: "5438 "})  # an old file: Teildatensatz 2 without its number
+    lines = [part_1, part_2, _gdv.general("32123456789"), _gdv.nachsatz(1, 12345)]
+    file = gdv.parse(_gdv.join(lines))
+    (packet,) = file.packets
+    assert packet.vorsatz is not None
+    assert len(packet.vorsatz.parts) == 2
+    assert [p.number for p in packet.vorsatz.parts] == [1, 2]
+    assert file.warnings == []
+
+
+@pytest.mark.parametrize("encoding", ["unicode_escape", "raw_unicode_escape"])
+def test_escape_codecs_are_refused(encoding: str) -> None:
+    with pytest.raises(GdvFormatError, match="no ASCII-compatible text encoding"):
+        gdv.parse(_gdv.simple_file(1), encoding=encoding)
+
+
+def test_sources_that_cannot_be_read_as_bytes_raise_gdv_format_error(tmp_path: Path) -> None:
+    with pytest.raises(GdvFormatError, match="cannot read"):
+        gdv.parse("bestand\x00.gdv")
+    with pytest.raises(GdvFormatError, match="binary mode"):
+        gdv.parse(io.StringIO(_gdv.simple_file(1).decode("latin-1")))  # type: ignore[arg-type]
+    with pytest.raises(GdvFormatError, match="unknown encoding"):
+        gdv.parse(_gdv.simple_file(1), encoding=None)  # type: ignore[arg-type]
+
+
+def test_warnings_are_capped_per_file_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gdv.parser, "MAX_FILE_WARNINGS", 5)
+    lines = []
+    for n in range(4):  # four packets of three warnings each
+        bad = _gdv.general(f"3212345678{n}", start="99999999")
+        lines += [_gdv.vorsatz(), bad, bad, bad, _gdv.nachsatz(3, 0)]
+    reader = gdv.GdvReader(_gdv.join(lines))
+    assert len(list(reader)) == 4
+    codes = [w.code for w in reader.warnings]
+    assert codes.count("invalid-value") == 5
+    assert reader.suppressed_warnings == 7
+    assert codes[-1] == "more-warnings"

@@ -150,3 +150,31 @@ def test_looks_like_gdv(tmp_path: Path) -> None:
             found.add(name)
     assert found == {"lf.gdv", "crlf.gdv", "none.gdv"}
     assert not looks_like_gdv(tmp_path / "missing")
+
+
+def test_any_failure_of_a_parse_is_reported_in_its_delivery_not_raised(
+    make_sandbox: object, tmp_path: Path, monkeypatch: object
+) -> None:
+    """The shipments are acknowledged before the parse: a failing parse must not lose the list."""
+    import pytest
+
+    from bipro_ruv.gdv import GdvDelivery
+
+    sb: Sandbox = make_sandbox(today=TODAY)  # type: ignore[operator]
+
+    def failing(self: GdvDelivery) -> object:
+        if self.category == "999050000":
+            raise MemoryError("too big for this machine")
+        return original(self)
+
+    original = GdvDelivery.parse
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setattr(GdvDelivery, "parse", failing)
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        deliveries = {d.category: d for d in client.gdv.fetch(tmp_path)}
+    assert set(deliveries) == {"999010010", "999010020", "999050000"}
+    assert deliveries["999050000"].error == "MemoryError: too big for this machine"
+    assert deliveries["999050000"].path.is_file()
+    parsed = deliveries["999010010"]
+    assert parsed.file is not None
+    assert parsed.warnings == parsed.file.warnings

@@ -40,13 +40,17 @@ DEFAULT_ENCODING: Final = "iso-8859-15"
 RECORD: Final = 256
 CHUNK: Final = 1 << 20
 MAX_WARNINGS: Final = 1000
-"""Warnings kept in detail per Datenpakete; more are counted (a broken file cannot fill memory)."""
+"""Warnings kept in detail per Datenpaket; more are counted."""
+MAX_FILE_WARNINGS: Final = 10_000
+"""Warnings kept in detail per file, over all Datenpakete; more are counted."""
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
 """A path, the file's bytes, or a binary file object."""
 
 _DIGITS: Final = frozenset("0123456789")
 _FRAME: Final = frozenset({"0001", "9999"})
+_ROUTES: Final = 4096
+"""Kept ways to the layouts (by Satzart, VU-Nr, Bündelungskennzeichen, Sparte) per Datenpaket."""
 # What may trail the last record of a line and still be nothing: blanks, a CR, the DOS
 # end-of-file mark (Ctrl-Z). Anything else after a full record is data and is kept.
 _PADDING: Final = " \r\x1a"
@@ -59,13 +63,14 @@ def _one_byte(encoding: str) -> bool:
     in their key fields, whatever the encoding of the texts)."""
     try:
         info = codecs.lookup(encoding)
-    except LookupError:
+    except (LookupError, TypeError):
         raise GdvFormatError(f"unknown encoding {encoding!r}; use e.g. iso-8859-15, cp850 or utf-8") from None
     probe = b"0001 5438 VSNR-09"
     try:
         ascii_compatible = (
             getattr(info, "_is_text_encoding", True)
             and probe.decode(info.name) == probe.decode("ascii")
+            and b"\\x41\\u0041".decode(info.name) == "\\x41\\u0041"  # no escape codecs
             and bool(b"\xc3\xa4\xff".decode(info.name, "replace"))  # any byte decodes, if only to U+FFFD
         )
     except (UnicodeError, LookupError, TypeError, ValueError):
@@ -100,6 +105,7 @@ class GdvReader:
         self.records = 0
         """Records (256-byte lines) read so far."""
         self.suppressed_warnings = 0
+        self._kept = 0
         self._pending: list[GdvWarning] = []
         self._used = False
 
@@ -116,11 +122,14 @@ class GdvReader:
         if isinstance(source, str | os.PathLike):
             try:
                 return Path(source).open("rb"), True
-            except OSError as exc:
-                raise GdvFormatError(f"cannot read {os.fspath(source)}: {exc.strerror or exc}") from exc
+            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                raise GdvFormatError(f"cannot read {os.fspath(source)!r}: {reason}") from exc
         return source, False
 
     def _chunks(self, warn: Callable[[str, str, int | None], None]) -> Iterator[list[str]]:
+        # ``warn`` here only queues (see _contracts): the chunk is split before its records
+        # are read, so a warning must wait for the packet of its record.
         """The records, a list of 256-character texts per chunk read (see the module doc)."""
         stream, owned = self._open()
         try:
@@ -141,6 +150,8 @@ class GdvReader:
                 chunk = stream.read(CHUNK)
             except OSError as exc:
                 raise GdvFormatError(f"cannot read the GDV file: {exc.strerror or exc}") from exc
+            if not isinstance(chunk, bytes | bytearray):
+                raise GdvFormatError("the GDV file must be read as bytes: open it in binary mode ('rb')")
             data = rest + chunk if rest else chunk
             if number == 0 and not bom_checked and len(data) >= len(codecs.BOM_UTF8):
                 bom_checked = True
@@ -192,6 +203,8 @@ class GdvReader:
             return
         if length == 0:
             return
+        if not piece.strip(_PADDING if isinstance(piece, str) else _PADDING_BYTES):
+            return  # a blank line, a lone CR or the DOS end-of-file mark (Ctrl-Z): no record
         blank = " " if isinstance(piece, str) else b" "
         if length < RECORD:  # trailing blanks cut (gdv-format.md §1.1): normal, no warning
             yield piece + blank * (RECORD - length)
@@ -243,15 +256,35 @@ class GdvReader:
             # Before the first record is read (the first chunk is split), there is no packet
             # yet: such warnings wait for the first one.
             target = packet.warnings if packet is not None else self._pending
-            if len(target) < MAX_WARNINGS:
+            if len(target) < MAX_WARNINGS and self._kept < MAX_FILE_WARNINGS:
                 target.append(GdvWarning(code, message, at))
+                self._kept += 1
             else:
                 self.suppressed_warnings += 1
 
+        queued: list[GdvWarning] = []  # from splitting: filed when their record is read
+
+        def queue(code: str, message: str, at: int | None) -> None:
+            queued.append(GdvWarning(code, message, at))
+
+        def file_queued(upto: int) -> int:
+            """File the queued warnings of records before ``upto``; the next one's record."""
+            while queued and (queued[0].line or 0) < upto:
+                item = queued.pop(0)
+                warn(item.code, item.message, item.line)
+            return (queued[0].line or 0) if queued else 0
+
         vu_raw = vsnr_raw = ""
-        for chunk in self._chunks(warn):
+        next_queued = 0
+        for chunk in self._chunks(queue):
+            if queued and not next_queued:
+                next_queued = (queued[0].line or 0) + 1 if queued else 0
             for text in chunk:
                 line += 1
+                if next_queued and line >= next_queued:
+                    # The record a warning is about is read: it now has its packet.
+                    following = file_queued(line)
+                    next_queued = following + 1 if following else 0
                 satzart = text[:4]
                 if not steady or satzart in _FRAME:
                     if not _DIGITS.issuperset(satzart) and line == 1:
@@ -265,12 +298,19 @@ class GdvReader:
                             packet is None
                             or packet.record_count
                             or packet.nachsatz is not None
-                            or text[255] in "1 "
+                            or text[255] == "1"
                         ):
                             if contract is not None:
                                 yield contract
                                 contract = None
                             if packet is not None and packet.nachsatz is None:
+                                if packet.record_count:
+                                    warn(
+                                        "no-nachsatz",
+                                        "the Datenpaket ends without a Nachsatz (9999): a new Vorsatz "
+                                        "follows; it may be cut off",
+                                        line - 1,
+                                    )
                                 self._close(packet, line - 1)
                             packet = self._implicit(line)
                             routes = {}
@@ -331,6 +371,8 @@ class GdvReader:
 
                 route = routes.get(text[:13])
                 if route is None:
+                    if len(routes) >= _ROUTES:  # damaged files vary cols 5-13 endlessly
+                        routes.clear()
                     route = routes[text[:13]] = self._route(text, packet, line)  # type: ignore[arg-type]  # steady: a packet exists
                 column, pick = route
                 layout = pick[text[column]] if column >= 0 else pick(text)
@@ -369,6 +411,7 @@ class GdvReader:
                     record_prefix = prefix
                     contract.records.append(record)
         self.records = line
+        file_queued(line + 1)
         if line == 0:
             raise GdvFormatError("the file is empty")
         if contract is not None:
@@ -381,7 +424,7 @@ class GdvReader:
                 GdvWarning(
                     "more-warnings",
                     f"{self.suppressed_warnings} more warnings are not listed "
-                    f"(only the first {MAX_WARNINGS} per Datenpaket are)",
+                    f"(only the first {MAX_WARNINGS} per Datenpaket and {MAX_FILE_WARNINGS} per file are)",
                 )
             )
 
@@ -432,7 +475,7 @@ class GdvReader:
                 GdvWarning(
                     "version",
                     f"the Vorsatz states versions that no GDV release 2009-2023 has ({listed}); "
-                    f"read with the nearest older layouts (release {', '.join(used)})",
+                    f"read with the nearest layouts (release {', '.join(used)})",
                     packet.first_line,
                 )
             )

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from bipro_ruv.errors import GdvFormatError
 from bipro_ruv.gdv.parser import DEFAULT_ENCODING, GdvFile, iter_contracts, parse
 from bipro_ruv.gdv.records import Contract
+from bipro_ruv.gdv.values import GdvWarning
 
 __all__ = ["GDV_CATEGORIES", "GdvDelivery", "GdvService", "looks_like_gdv"]
 
@@ -105,7 +106,7 @@ class GdvDelivery:
     """The parsed file (``None`` when ``parse=False`` was asked, or the parse failed)."""
     error: str | None = None
     """Why the stored file could not be read as GDV (it is still stored)."""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[GdvWarning] = field(default_factory=list)
 
     def parse(self) -> GdvFile:
         """Parse the stored file into memory (what :meth:`GdvService.fetch` does by default)."""
@@ -174,8 +175,10 @@ class GdvService:
                         delivery.file = delivery.parse()
                     except GdvFormatError as exc:
                         delivery.error = str(exc)
+                    except Exception as exc:  # noqa: BLE001 - the shipment is acknowledged: report, never drop
+                        delivery.error = f"{type(exc).__name__}: {exc}"
                     else:
-                        delivery.warnings = [str(w) for w in delivery.file.warnings]
+                        delivery.warnings = list(delivery.file.warnings)
                 found.append(delivery)
         return found
 

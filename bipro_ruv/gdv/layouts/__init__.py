@@ -10,8 +10,8 @@ Which release a record is read with is chosen per Datenpaket and per Satzart fro
 version numbers in the Vorsatz (GDV: "Die Versionsnummern der Satzarten ... im Vorsatz";
 gdv-format.md §1.6): :func:`choose_release`.
 
-Each layout compiles, on first use, a decoder: straight-line Python that slices the
-record text once per field and converts through the memos of :mod:`bipro_ruv.gdv.values`,
+Each layout builds, on first use, a decoder that cuts the record text into its fields and
+converts each through the rules of :mod:`bipro_ruv.gdv.values` (see :func:`_compile`),
 building a :class:`Part` (a ``tuple`` subclass with one attribute per field). That is the
 representation the parse speed and memory goals of issue 11 chose; see the README.
 """
@@ -187,8 +187,6 @@ class Layout:
         return self.compile()(text)  # type: ignore[no-any-return]
 
 
-_RUN_LIMIT: Final = 512
-"""Entries of the key-block memo (see :func:`_compile`); a full memo empties itself."""
 _KEY_BLOCK_END: Final = 42
 """Fields 1-7 (Satzart ... Geschäftsstelle/Vermittler) end at col 42 in every 01xx-06xx record."""
 _LONG: Final = 9
@@ -266,19 +264,20 @@ def _compile(layout: Layout) -> Any:
     one C-level loop (``map(getitem, converters, texts)``): each field's converter is a dict
     from text to value,
 
-    * a memo for values that repeat (codes, dates, short numbers, percentages, fillers):
-      a miss converts once and keeps the value (bounded);
-    * for currency amounts, long numbers and free text, which differ from record to
-      record, a dict of the common texts (blank, zeros) that converts anything else
-      without keeping it;
+    * a memo for values that repeat (key fields, codes, dates, short numbers, percentages,
+      fillers): a miss converts once and keeps the value;
+    * for currency amounts, long numbers and free text, which vary more, a dict of the
+      common texts (blank, zeros) that converts anything else and keeps a smaller window
+      (which also shares repeated values in memory);
 
-    so a field costs a slice and a dict lookup unless its text is new. The key fields 1-7
-    (cols 1-42), the same on every record of a contract, are looked up as one block. A
-    ``-`` in a sign field negates its amount afterwards. Invalid values are counted where
-    they are made and never kept in a memo, so every occurrence is warned about.
+    all bounded (a full memo empties itself), so a field costs a slice and a dict lookup
+    unless its text is new. A ``-`` in a sign field negates its amount afterwards. Invalid
+    values are counted where they are made and never kept in a memo, so every occurrence is
+    warned about.
 
-    Measured on generated R+V files (benchmarks/bench_gdv_parse.py): this beat straight-line
-    generated code by 10-25 % per record.
+    Measured on generated R+V files (benchmarks/bench_gdv_parse.py) against straight-line
+    generated code, memos of whole runs of fields and column-wise decoding: within a few
+    per cent of each other; this is the simplest.
     """
     fields = layout.fields
     cut = itemgetter(*(slice(f.start - 1, f.start - 1 + f.length) for f in fields))
