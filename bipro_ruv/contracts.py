@@ -179,7 +179,9 @@ class ContractIndex:
 
         Returns the contracts that could not be filed: a VSNR that is not R+V-shaped (another
         insurer's file) or a VU-Nummer that is no BaFin number. The same VSNR under two
-        VU numbers (R+V's 2024 merger) is filed twice, once under each.
+        VU numbers (R+V's 2024 merger) is filed twice, once under each. Give the contracts
+        of :func:`bipro_ruv.gdv.parse`: a stream yields the records of a contract that the
+        file interleaves with another's as two contracts, and both would be filed.
         """
         skipped: list[GdvContract] = []
         for contract in contracts:

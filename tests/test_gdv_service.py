@@ -142,13 +142,16 @@ def test_looks_like_gdv(tmp_path: Path) -> None:
         "pdf.pdf": b"%PDF-1.7\n" + b"0" * 600,
         "short.txt": b"0001 too short",
         "csv.csv": b"0001;Saldo;" + b"x" * 600,
+        "bom.gdv": b"\xef\xbb\xbf" + _gdv.simple_file(1),
+        "trimmed.gdv": b"\n".join(line.rstrip() for line in _gdv.simple_file(1).split(b"\n")),
+        "csv-lines.csv": b"0001;Saldo;12,50\n2024;Mueller;3,10\n" * 20,
     }
     found = set()
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         if looks_like_gdv(tmp_path / name):
             found.add(name)
-    assert found == {"lf.gdv", "crlf.gdv", "none.gdv"}
+    assert found == {"lf.gdv", "crlf.gdv", "none.gdv", "bom.gdv", "trimmed.gdv"}
     assert not looks_like_gdv(tmp_path / "missing")
 
 

@@ -669,7 +669,13 @@ def iter_contracts(source: Source, *, encoding: str = DEFAULT_ENCODING) -> Itera
 
 
 def parse(source: Source, *, encoding: str = DEFAULT_ENCODING) -> GdvFile:
-    """Read a whole GDV file into memory, contracts grouped by (VU-Nr, VSNR) per Datenpaket."""
+    """Read a whole GDV file into memory, contracts grouped by (VU-Nr, VSNR) per Datenpaket.
+
+    The records of one contract that the file interleaves with another's are merged into
+    one :class:`Contract` here (the stream gives each run apart). While it runs, the cyclic
+    garbage collector of the process is paused (it would walk the growing heap again and
+    again; the parse creates no cycles); it is resumed when ``parse`` returns or raises.
+    """
     reader = GdvReader(source, encoding=encoding)
     # The parse builds millions of small objects and no reference cycles: the cyclic
     # collector would walk the growing heap again and again (a third of the time).

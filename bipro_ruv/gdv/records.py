@@ -68,7 +68,9 @@ class Record(list[Part]):
     """One Datensatz: the decoded Teildatensätze (:class:`Part`) of one Satzart, in Satznummer order.
 
     A ``list`` of its parts (so building one costs no Python call in the parser's hot
-    loop); :attr:`line` is the 1-based number of its first record in the file.
+    loop); :attr:`line` is the 1-based number of its first record in the file. Two records
+    are equal only when they are the same object (a record is one place in one file);
+    compare ``record.as_dict()`` to compare contents.
     """
 
     __slots__ = ("line",)

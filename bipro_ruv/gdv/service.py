@@ -78,16 +78,25 @@ class _Transfer(Protocol):
 
 def looks_like_gdv(path: str | Path) -> bool:
     """True when the file begins like a GDV VU-Vermittler file: a Vorsatz (``0001``) record
-    of 256 bytes, followed by a line break or the next record's four-digit Satzart."""
+    (a UTF-8 byte-order mark before it allowed), 256 bytes or cut short at a line break, and
+    then a line break or the next record's four-digit Satzart."""
     try:
         with Path(path).open("rb") as handle:
             head = handle.read(_SNIFF)
     except OSError:
         return False
-    if not head.startswith(b"0001") or len(head) < 256:
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    vu_number = head[4:9].rstrip(b" ")
+    if not head.startswith(b"0001") or not (vu_number.isascii() and vu_number.isdigit()):
+        return False  # Satzart 0001, then the VU-Nummer (cols 5-9, digits, left-aligned)
+    end = head.find(b"\n", 0, 258)
+    if end != -1:  # a line break within the first record: CRLF, LF, or trailing blanks cut
+        following = head[end + 1 : end + 5]
+        return len(following) == 0 or (following.isascii() and following.isdigit())
+    if len(head) < 256:
         return False
     following = head[256:260]
-    return following[:1] in (b"\n", b"\r", b"") or (following.isascii() and following.isdigit())
+    return following[:1] in (b"\r", b"") or (following.isascii() and following.isdigit())
 
 
 @dataclass
