@@ -2,7 +2,7 @@
 warnings and raw records out, and every record accounted for.
 
 The record counts are checked against :func:`physical_records`, the physical rules of
-``bipro_ruv/gdv/parser.py`` (module doc, ``GdvReader._split`` and ``_odd``) written out in
+``bipro_ruv/gdv/_physical.py`` (module doc, ``RecordStream._split`` and ``_odd``) written out in
 bytes:
 
 * a file holding LF is cut into lines at LF; one CR before the LF is dropped unless the

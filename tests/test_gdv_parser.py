@@ -110,7 +110,7 @@ def test_utf8_field_cut_in_the_middle_of_a_character_is_a_warning() -> None:
 
 
 def test_chunk_boundaries_do_not_cut_records(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bipro_ruv.gdv.parser.CHUNK", 1000)  # not a multiple of 257 or 256
+    monkeypatch.setattr("bipro_ruv.gdv._physical.CHUNK", 1000)  # not a multiple of 257 or 256
     for ending in ("\n", "\r\n", ""):
         data = _gdv.simple_file(40, ending=ending)
         file = gdv.parse(io.BytesIO(data))

@@ -1,17 +1,11 @@
 """Bytes -> GDV records -> contracts (GDV VU-Vermittler Datensatz, releases 2009-2023).
 
-The physical rules (gdv-format.md §1.1): a record is 256 **bytes**, usually followed by LF
-or CRLF, sometimes by nothing; short lines (trailing blanks cut) are padded; a file may
-hold several Datenpakete (Vorsatz 0001 ... Nachsatz 9999) and may stop without a Nachsatz.
-The encoding is not declared in the file: ISO-8859-15 by default, CP850 and UTF-8 on
-request. For one-byte encodings a character is a byte, so a whole chunk is decoded at
-once; for UTF-8 each record is cut in bytes first and its text fields decoded apart.
-
-Telling records apart (§1.3): Satzart (cols 1-4), Sparte (11-13) for 0210-0299, the
-Wagnisart (col 60) for Leben 0220/0221.010, and the Teildatensatz number, whose column
-differs by Satzart and Sparte (the tables give it per Teildatensatz). Consecutive lines
-with the same fields 1-7 and ascending Teildatensatz numbers form one Datensatz; missing
-or out-of-order Teildatensätze start a new one rather than being lost.
+The records of a file come from :mod:`bipro_ruv.gdv._physical` (256 bytes each, whatever
+the line endings and the encoding; ISO-8859-15 by default, CP850 and UTF-8 on request);
+:mod:`bipro_ruv.gdv._routing` finds each one's layout. A file may hold several Datenpakete
+(Vorsatz 0001 ... Nachsatz 9999) and may stop without a Nachsatz. Consecutive records with
+the same fields 1-7 and ascending Teildatensatz numbers form one Datensatz (gdv-format.md
+§1.3); missing or out-of-order Teildatensätze start a new one rather than being lost.
 
 Nothing here raises for damage inside a readable file: it becomes a :class:`GdvWarning`
 and, where a line cannot be decoded, a :class:`RawRecord`. Only input that is not a GDV
@@ -20,69 +14,30 @@ file at all (or an unknown encoding) raises :class:`~bipro_ruv.errors.GdvFormatE
 
 from __future__ import annotations
 
-import codecs
 import gc
-import io
-import os
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
-from typing import IO, Any, Final
+from typing import Final
 
 from bipro_ruv.errors import GdvFormatError
-from bipro_ruv.gdv.layouts import NEWEST, WAGNISART_GROUPS, Layout, Part, choose_release, layouts_of
+from bipro_ruv.gdv._physical import RecordStream, Source
+from bipro_ruv.gdv._routing import Route, route
+from bipro_ruv.gdv.layouts import NEWEST, Part, choose_release, layouts_of
 from bipro_ruv.gdv.records import Contract, Nachsatz, Packet, RawRecord, Record, Vorsatz
 from bipro_ruv.gdv.values import INVALID, GdvWarning, InvalidValue
 
 __all__ = ["DEFAULT_ENCODING", "GdvFile", "GdvReader", "Source", "iter_contracts", "parse"]
 
 DEFAULT_ENCODING: Final = "iso-8859-15"
-RECORD: Final = 256
-CHUNK: Final = 1 << 20
 MAX_WARNINGS: Final = 1000
 """Warnings kept in detail per Datenpaket; more are counted."""
 MAX_FILE_WARNINGS: Final = 10_000
 """Warnings kept in detail per file, over all Datenpakete; more are counted."""
 
-Source = bytes | bytearray | memoryview | str | os.PathLike[str] | IO[bytes]
-"""A path, the file's bytes, or a binary file object."""
-
 _DIGITS: Final = frozenset("0123456789")
 _FRAME: Final = frozenset({"0001", "9999"})
 _ROUTES: Final = 4096
 """Kept ways to the layouts (by Satzart, VU-Nr, Bündelungskennzeichen, Sparte) per Datenpaket."""
-# What may trail the last record of a line and still be nothing: blanks, a CR, the DOS
-# end-of-file mark (Ctrl-Z). Anything else after a full record is data and is kept.
-_PADDING: Final = " \r\x1a"
-_PADDING_BYTES: Final = b" \r\x1a"
-
-
-def _one_byte(encoding: str) -> bool:
-    """Whether ``encoding`` maps every byte to one character; refuses codecs that are no
-    ASCII-compatible text encoding (``hex``, ``rot13``, ``utf-16``: GDV records are ASCII
-    in their key fields, whatever the encoding of the texts)."""
-    try:
-        info = codecs.lookup(encoding)
-    except (LookupError, TypeError):
-        raise GdvFormatError(f"unknown encoding {encoding!r}; use e.g. iso-8859-15, cp850 or utf-8") from None
-    probe = b"0001 5438 VSNR-09"
-    try:
-        ascii_compatible = (
-            getattr(info, "_is_text_encoding", True)
-            and probe.decode(info.name) == probe.decode("ascii")
-            and b"\\x41\\u0041".decode(info.name) == "\\x41\\u0041"  # no escape codecs
-            and bool(b"\xc3\xa4\xff".decode(info.name, "replace"))  # any byte decodes, if only to U+FFFD
-        )
-    except (UnicodeError, LookupError, TypeError, ValueError):
-        ascii_compatible = False
-    if not ascii_compatible:
-        raise GdvFormatError(
-            f"{encoding!r} is no ASCII-compatible text encoding; use e.g. iso-8859-15, cp850 or utf-8"
-        )
-    try:
-        return len(bytes(range(256)).decode(info.name)) == 256
-    except (UnicodeError, LookupError, TypeError, ValueError):
-        return False
 
 
 class GdvReader:
@@ -98,9 +53,8 @@ class GdvReader:
     """
 
     def __init__(self, source: Source, *, encoding: str = DEFAULT_ENCODING) -> None:
-        self._source = source
+        self._records = RecordStream(source, encoding)
         self.encoding = encoding
-        self._one_byte = _one_byte(encoding)
         self.packets: list[Packet] = []
         self.records = 0
         """Records (256-byte lines) read so far."""
@@ -113,124 +67,6 @@ class GdvReader:
     def warnings(self) -> list[GdvWarning]:
         return [w for p in self.packets for w in p.warnings]
 
-    # -- lines -----------------------------------------------------------------------
-
-    def _open(self) -> tuple[IO[bytes], bool]:
-        source = self._source
-        if isinstance(source, bytes | bytearray | memoryview):
-            return io.BytesIO(bytes(source)), True
-        if isinstance(source, str | os.PathLike):
-            try:
-                return Path(source).open("rb"), True
-            except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-                raise GdvFormatError(f"cannot read {os.fspath(source)!r}: {reason}") from exc
-        return source, False
-
-    def _chunks(self, warn: Callable[[str, str, int | None], None]) -> Iterator[list[str]]:
-        # ``warn`` here only queues (see _contracts): the chunk is split before its records
-        # are read, so a warning must wait for the packet of its record.
-        """The records, a list of 256-character texts per chunk read (see the module doc)."""
-        stream, owned = self._open()
-        try:
-            yield from self._split(stream, warn)
-        finally:
-            if owned:
-                stream.close()
-
-    def _split(self, stream: IO[bytes], warn: Callable[[str, str, int | None], None]) -> Iterator[list[str]]:
-        one_byte = self._one_byte
-        encoding = self.encoding
-        rest = b""
-        number = 0
-        utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-        bom_checked = False
-        while True:
-            try:
-                chunk = stream.read(CHUNK)
-            except OSError as exc:
-                raise GdvFormatError(f"cannot read the GDV file: {exc.strerror or exc}") from exc
-            if not isinstance(chunk, bytes | bytearray):
-                raise GdvFormatError("the GDV file must be read as bytes: open it in binary mode ('rb')")
-            data = rest + chunk if rest else chunk
-            if number == 0 and not bom_checked and len(data) >= len(codecs.BOM_UTF8):
-                bom_checked = True
-                if data.startswith(codecs.BOM_UTF8):
-                    data = data[len(codecs.BOM_UTF8) :]  # a byte-order mark is no part of record 1
-                    if not utf8:
-                        warn(
-                            "encoding",
-                            f"the file begins with a UTF-8 byte-order mark but is read as {encoding}: "
-                            "if umlauts look wrong, read it with encoding utf-8",
-                            None,
-                        )
-            if not chunk:
-                if not data:
-                    return
-                cut = len(data)
-            else:
-                cut = data.rfind(b"\n") + 1
-                if not cut:  # no separators at all: whole records only
-                    cut = len(data) - len(data) % RECORD
-                    if not cut:
-                        rest = data
-                        continue
-            body, rest = data[:cut], data[cut:]
-            pieces: list[Any] = body.decode(encoding).split("\n") if one_byte else body.split(b"\n")
-            if body.endswith(b"\n"):
-                pieces.pop()
-            if one_byte and all(len(piece) == RECORD for piece in pieces):
-                number += len(pieces)
-                yield pieces
-            else:
-                records: list[str] = []
-                for piece in pieces:
-                    if len(piece) % RECORD != 0 and piece[-1:] in ("\r", b"\r"):
-                        piece = piece[:-1]  # CRLF; a CR at col 256 of a full record is data
-                    for record in self._odd(piece, number, warn):
-                        number += 1
-                        records.append(record if one_byte else self._decode(record))
-                yield records
-            if not chunk:
-                return
-
-    @staticmethod
-    def _odd(piece: Any, number: int, warn: Callable[[str, str, int | None], None]) -> Iterator[Any]:
-        """A line that is not exactly 256 long: short (padded), several records, or damaged."""
-        length = len(piece)
-        if length == RECORD:
-            yield piece
-            return
-        if length == 0:
-            return
-        if not piece.strip(_PADDING if isinstance(piece, str) else _PADDING_BYTES):
-            return  # a blank line, a lone CR or the DOS end-of-file mark (Ctrl-Z): no record
-        blank = " " if isinstance(piece, str) else b" "
-        if length < RECORD:  # trailing blanks cut (gdv-format.md §1.1): normal, no warning
-            yield piece + blank * (RECORD - length)
-            return
-        whole, extra = divmod(length, RECORD)
-        for i in range(whole):
-            yield piece[i * RECORD : (i + 1) * RECORD]
-        if extra:
-            tail = piece[whole * RECORD :]
-            if tail.strip(_PADDING if isinstance(tail, str) else _PADDING_BYTES):
-                warn(
-                    "short-record",
-                    f"the line ends with {extra} bytes after its last full record; read as a padded record",
-                    number + whole + 1,
-                )
-                yield tail + blank * (RECORD - extra)
-
-    @staticmethod
-    def _decode(record: bytes) -> str:
-        """UTF-8 and other multi-byte encodings: keep byte columns, decode the text later."""
-        if len(record) != RECORD:
-            record = record[:RECORD].ljust(RECORD, b" ")
-        return record.decode("latin-1")
-
-    # -- records ---------------------------------------------------------------------
-
     def __iter__(self) -> Iterator[Contract]:
         if self._used:
             raise RuntimeError("a GdvReader reads its source once; make a new one")
@@ -239,13 +75,13 @@ class GdvReader:
 
     def _contracts(self) -> Iterator[Contract]:
         packet: Packet | None = None
-        routes: dict[str, tuple[int, Any]] = {}
+        routes: dict[str, Route] = {}
         contract: Contract | None = None
         record: Record | None = None
         record_prefix = ""
         record_group = ""
         vorsatz_parts: list[Part] = []
-        transcode = not self._one_byte
+        transcode = not self._records.one_byte
         encoding = self.encoding
         invalid = INVALID
         seen_invalid = invalid.count
@@ -276,7 +112,7 @@ class GdvReader:
 
         vu_raw = vsnr_raw = ""
         next_queued = 0
-        for chunk in self._chunks(queue):
+        for chunk in self._records.chunks(queue):
             if queued and not next_queued:
                 next_queued = (queued[0].line or 0) + 1 if queued else 0
             for text in chunk:
@@ -373,7 +209,7 @@ class GdvReader:
                 if route is None:
                     if len(routes) >= _ROUTES:  # damaged files vary cols 5-13 endlessly
                         routes.clear()
-                    route = routes[text[:13]] = self._route(text, packet, line)  # type: ignore[arg-type]  # steady: a packet exists
+                    route = routes[text[:13]] = self._route(text, packet)  # type: ignore[arg-type]  # steady: a packet exists
                 column, pick = route
                 layout = pick[text[column]] if column >= 0 else pick(text)
                 if layout is None:
@@ -505,40 +341,19 @@ class GdvReader:
 
     # -- layouts ---------------------------------------------------------------------
 
-    def _route(self, text: str, packet: Packet, line: int) -> tuple[int, Any]:
-        """How to find the layout of lines that begin like ``text`` (Satzart, VU, Sparte):
-        ``(column, table)`` to look the character at ``column`` up in, or ``(-1, function)``."""
+    def _route(self, text: str, packet: Packet) -> Route:
+        """The way to the layout of lines that begin like ``text`` (Satzart, VU, Sparte), in
+        the release the packet's Vorsatz chooses for their Satzart."""
         satzart = text[:4]
         sparte = text[10:13] if satzart[:2] == "02" and satzart != "0200" else ""
-        release, exact = choose_release(satzart, sparte, self._stated(packet, satzart, sparte))
+        stated = self._stated(packet, satzart, sparte)
+        release, exact = choose_release(satzart, sparte, stated)
         layouts = layouts_of(release)
         if (satzart, sparte) not in packet.releases:
             packet.releases[(satzart, sparte)] = release
-            stated = self._stated(packet, satzart, sparte)
             if stated and not exact and any(key[:2] == (satzart, sparte) for key in layouts):
                 packet.inexact[f"{satzart}{'.' + sparte if sparte else ''}"] = (stated, release)
-        if satzart in ("0220", "0221") and sparte == "010":
-            by_group: dict[str, list[Layout]] = {}
-            for key, layout in layouts.items():
-                if key[0] == satzart and key[1] == sparte:
-                    by_group.setdefault(key[2], []).append(layout)
-            pickers = {group: _picker(sorted(c, key=lambda x: x.part)) for group, c in by_group.items()}
-
-            def leben(text: str) -> Layout | None:
-                found = pickers.get(WAGNISART_GROUPS.get(text[59], ""))
-                if found is None:
-                    return None
-                column, pick = found
-                return pick[text[column]] if column >= 0 else pick(text)  # type: ignore[no-any-return]
-
-            return -1, leben
-        candidates = sorted(
-            (layout for key, layout in layouts.items() if key[0] == satzart and key[1] == sparte),
-            key=lambda x: x.part,
-        )
-        if not candidates:
-            return _ALWAYS_NONE
-        return _picker(candidates)
+        return route(layouts, satzart, sparte)
 
     @staticmethod
     def _report_invalid(part: Part, line: int, warn: Callable[[str, str, int | None], None]) -> None:
@@ -579,58 +394,6 @@ class GdvReader:
 
 
 _KIND_NAMES: Final = {"N": "number", "F": "amount", "D": "date", "A": "text", "S": "sign"}
-
-
-class _Pick(dict[str, "Layout | None"]):
-    """Character at the Satznummer column -> layout; any other character -> the default,
-    remembered (at most 256 characters), so every lookup after the first is a dict hit."""
-
-    __slots__ = ("default",)
-
-    def __init__(self, items: dict[str, Layout], default: Layout | None) -> None:
-        super().__init__(items)
-        self.default = default
-
-    def __missing__(self, char: str) -> Layout | None:
-        self[char] = self.default
-        return self.default
-
-
-_ALWAYS_NONE: Final = (255, _Pick({}, None))
-
-
-def _picker(candidates: list[Layout]) -> tuple[int, Any]:
-    """Find the Teildatensatz by its number, at the column(s) each Teildatensatz states it.
-
-    Where all Teildatensätze put the number in one column (most Satzarten: col 256) one
-    dict lookup decides. Otherwise (0220.030: cols 49, 43 and 60, repeated at 249/250)
-    every candidate's columns are checked, those with more columns first, so a TD 3 whose
-    person number has a ``1`` at col 49 is not taken for a TD 1. A line that matches none
-    (old releases leave the number blank) is read as the first Teildatensatz.
-    """
-    default = candidates[0]
-    if len(candidates) == 1:
-        return 255, _Pick({}, default)
-    columns = {layout.satznummer_column for layout in candidates}
-    if len(columns) == 1 and 0 not in columns and not any(layout.repeat_columns for layout in candidates):
-        return columns.pop() - 1, _Pick({str(layout.part): layout for layout in candidates}, default)
-
-    marked = [
-        (tuple(c - 1 for c in (layout.satznummer_column, *layout.repeat_columns)), str(layout.part), layout)
-        for layout in candidates
-        if layout.satznummer_column
-    ]
-    marked.sort(key=lambda item: -len(item[0]))
-    unnumbered = [layout for layout in candidates if not layout.satznummer_column]
-    fallback = unnumbered[0] if unnumbered else default
-
-    def scan(text: str) -> Layout | None:
-        for marks, number, layout in marked:
-            if all(text[column] == number for column in marks):
-                return layout
-        return fallback
-
-    return -1, scan
 
 
 class GdvFile:

@@ -112,15 +112,7 @@ class Record(list[Part]):
 
     def get(self, name: str, default: Any = None) -> Any:
         """The first Teildatensatz's value of field ``name`` that is not ``None``."""
-        found = False
-        for part in self.parts:
-            position = part.layout.index.get(name)
-            if position is not None:
-                found = True
-                value = tuple.__getitem__(part, position)
-                if value is not None:
-                    return value
-        return None if found else default
+        return _first(self, name, default)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -152,6 +144,20 @@ def _rebuild_record(line: int, parts: list[Part]) -> Record:
     record = Record(parts)
     record.line = line
     return record
+
+
+def _first(parts: list[Part], name: str, missing: Any) -> Any:
+    """The first value of field ``name`` that is not ``None`` (``None`` when all are),
+    ``missing`` when no part has the field."""
+    found = False
+    for part in parts:
+        position = part.layout.index.get(name)
+        if position is not None:
+            found = True
+            value = tuple.__getitem__(part, position)
+            if value is not None:
+                return value
+    return None if found else missing
 
 
 class RawRecord:
@@ -320,11 +326,8 @@ class Vorsatz:
         self.parts = parts
 
     def _get(self, name: str) -> str | None:
-        for part in self.parts:
-            value = part.get(name)
-            if value is not None:
-                return str(value)
-        return None
+        value = _first(self.parts, name, None)
+        return None if value is None else str(value)
 
     @property
     def vu_number(self) -> str | None:
@@ -347,10 +350,9 @@ class Vorsatz:
     @property
     def period(self) -> tuple[dt.date | PartialDate | None, dt.date | PartialDate | None]:
         """Erstellungsdatum Zeitraum vom / bis (cols 70-77, 78-85; one N(16) field in the tables)."""
-        part = self.parts[0]
-        for field, value in zip(part.layout.fields, part, strict=True):
-            if field.start == 70 and isinstance(value, str) and len(value) == 16:
-                return DATE[value[:8]], DATE[value[8:]]
+        value = self.parts[0].at(70)
+        if isinstance(value, str) and len(value) == 16:
+            return DATE[value[:8]], DATE[value[8:]]
         return None, None
 
     @property
@@ -380,20 +382,14 @@ class Nachsatz:
     @property
     def record_count(self) -> int | None:
         """Anzahl der Sätze: the records between Vorsatz and Nachsatz."""
-        for i, field in enumerate(self.part.layout.fields):
-            if field.start == 5:
-                value = tuple.__getitem__(self.part, i)
-                return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
-        return None
+        value = self.part.at(5)
+        return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
     @property
     def total_premium(self) -> Decimal | None:
         """Gesamtbeitrag (cols 25-39): Σ of the 0200 Gesamtbeitrag (Netto)."""
-        for i, field in enumerate(self.part.layout.fields):
-            if field.start == 25:
-                value = tuple.__getitem__(self.part, i)
-                return value if type(value) is Decimal else None
-        return None
+        value = self.part.at(25)
+        return value if type(value) is Decimal else None
 
     def __repr__(self) -> str:
         return f"<Nachsatz {self.record_count} records, {self.total_premium}>"

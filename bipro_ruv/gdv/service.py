@@ -80,11 +80,19 @@ def looks_like_gdv(path: str | Path) -> bool:
     """True when the file begins like a GDV VU-Vermittler file: a Vorsatz (``0001``) record
     (a UTF-8 byte-order mark before it allowed), 256 bytes or cut short at a line break, and
     then a line break or the next record's four-digit Satzart."""
+    head = _head(path)
+    return head is not None and _begins_like_gdv(head)
+
+
+def _head(path: str | Path) -> bytes | None:
     try:
         with Path(path).open("rb") as handle:
-            head = handle.read(_SNIFF)
+            return handle.read(_SNIFF)
     except OSError:
-        return False
+        return None
+
+
+def _begins_like_gdv(head: bytes) -> bool:
     head = head.removeprefix(b"\xef\xbb\xbf")
     vu_number = head[4:9].rstrip(b" ")
     if not head.startswith(b"0001") or not (vu_number.isascii() and vu_number.isdigit()):
@@ -170,7 +178,12 @@ class GdvService:
         for result in report.results:
             is_gdv_category = (result.category or "").startswith(GDV_CATEGORIES)
             for document in result.documents:
-                if not (looks_like_gdv(document.path) or (is_gdv_category and _is_text(document.path))):
+                head = _head(document.path)
+                if head is None:
+                    continue
+                gdv_file = _begins_like_gdv(head)
+                # Under a GDV category any text is tried (a parse error then says why it is none).
+                if not (gdv_file or (is_gdv_category and not head.startswith((b"%PDF", b"PK\x03\x04")))):
                     continue
                 delivery = GdvDelivery(
                     shipment_id=result.shipment_id,
@@ -190,13 +203,3 @@ class GdvService:
                         delivery.warnings = list(delivery.file.warnings)
                 found.append(delivery)
         return found
-
-
-def _is_text(path: Path) -> bool:
-    """A category-999 document that is no archive or PDF (those are not parsed as GDV)."""
-    try:
-        with Path(path).open("rb") as handle:
-            head = handle.read(8)
-    except OSError:
-        return False
-    return not head.startswith((b"%PDF", b"PK\x03\x04"))

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any, Final
 
 __all__ = ["FieldValue", "GdvWarning", "InvalidValue", "PartialDate"]
@@ -126,20 +128,28 @@ def _invalid(raw: str) -> InvalidValue:
 
 
 class _Memo(dict[str, Any]):
-    """raw text -> value, converting on a miss; bounded; invalid values are not kept."""
+    """raw text -> value, converting on a miss; invalid values are not kept.
 
-    __slots__ = ("convert",)
+    Bounded: at ``limit`` entries it empties itself down to its ``common`` texts (blank,
+    zeros), which every field of its kind holds again and again.
+    """
 
-    def __init__(self, convert: Any) -> None:
+    __slots__ = ("common", "convert", "limit")
+
+    def __init__(self, convert: Any, *, limit: int = _MEMO_LIMIT, common: Iterable[str] = ()) -> None:
         super().__init__()
         self.convert = convert
+        self.limit = limit
+        self.common = {raw: convert(raw) for raw in common}
+        self.update(self.common)
 
     def __missing__(self, raw: str) -> Any:
         value = self.convert(raw)
         if type(value) is InvalidValue:
             return value
-        if len(self) >= _MEMO_LIMIT:
+        if len(self) >= self.limit:
             self.clear()
+            self.update(self.common)
         self[raw] = value
         return value
 
@@ -177,13 +187,6 @@ def amount_converter(decimals: int) -> Any:
     return convert
 
 
-def common_amounts(length: int, decimals: int) -> dict[str, Decimal | None]:
-    """The texts most amount fields hold (zero, blank): looked up before converting, since a
-    memo of all amounts would mostly miss (amounts differ from record to record)."""
-    convert = amount_converter(decimals)
-    return {"0" * length: convert("0" * length), " " * length: None}
-
-
 def _date(raw: str) -> dt.date | PartialDate | InvalidValue | None:
     text = raw.strip()
     if not text or not text.strip("0"):
@@ -217,18 +220,41 @@ def _date(raw: str) -> dt.date | PartialDate | InvalidValue | None:
     return PartialDate(raw, year, month or None, day or None)
 
 
+def _rstripped(raw: str) -> str | None:
+    return raw.rstrip() or None
+
+
 NUMERIC: Final = _Memo(numeric)
 DATE: Final = _Memo(_date)
-_AMOUNTS: dict[int, _Memo] = {}
-TEXT: Final = _Memo(lambda raw: raw.rstrip() or None)
+TEXT: Final = _Memo(_rstripped)
 """For short codes and key fields, which repeat on every record of a contract."""
 
+_LONG: Final = 9
+"""Amounts and numbers this long vary from record to record, like free text: their memos
+keep a smaller window (which still shares repeated values in memory)."""
+_WINDOW: Final = 4096
 
-def amount_memo(decimals: int) -> _Memo:
-    memo = _AMOUNTS.get(decimals)
-    if memo is None:
-        memo = _AMOUNTS[decimals] = _Memo(amount_converter(decimals))
-    return memo
+
+@cache
+def amounts(length: int, decimals: int) -> _Memo:
+    """The memo of amount fields of this width (shared by all of them)."""
+    if length < _LONG:  # percentages and rates repeat
+        return _Memo(amount_converter(decimals), common=("0" * length, " " * length))
+    return _Memo(amount_converter(decimals), limit=_WINDOW, common=("0" * length, " " * length))
+
+
+@cache
+def numbers(length: int) -> _Memo:
+    """The memo of N fields of this width: codes and keys share one; long numbers vary."""
+    if length < _LONG:
+        return NUMERIC
+    return _Memo(numeric, limit=_WINDOW, common=("0" * length, " " * length))
+
+
+@cache
+def texts(length: int) -> _Memo:
+    """Free text (names, streets): mostly new, blank in half the fields."""
+    return _Memo(_rstripped, limit=_WINDOW, common=(" " * length,))
 
 
 def negate(value: Any) -> Any:

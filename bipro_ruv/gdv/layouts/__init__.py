@@ -88,6 +88,13 @@ class Part(tuple[Any, ...]):
         position = self.layout.index.get(name)
         return default if position is None else tuple.__getitem__(self, position)
 
+    def at(self, column: int) -> Any:
+        """The value of the field that begins at ``column`` (1-based), ``None`` if none does.
+
+        Frame records are read this way where the field names differ between releases."""
+        position = self.layout.columns.get(column)
+        return None if position is None else tuple.__getitem__(self, position)
+
     def as_dict(self) -> dict[str, Any]:
         return dict(zip(self.layout.names, self, strict=True))
 
@@ -117,6 +124,7 @@ class Layout:
 
     __slots__ = (
         "__dict__",
+        "columns",
         "decoder",
         "fields",
         "group",
@@ -153,6 +161,7 @@ class Layout:
         self.fields = fields
         self.names = tuple(f.name for f in fields)
         self.index = {f.name: i for i, f in enumerate(fields)}
+        self.columns = {f.start: i for i, f in enumerate(fields)}
         self.decoder: Any = None
         """``decoder(text) -> Part``, set by :meth:`compile` (the parser's hot path reads it)."""
 
@@ -187,74 +196,25 @@ class Layout:
         return self.compile()(text)  # type: ignore[no-any-return]
 
 
-_KEY_BLOCK_END: Final = 42
+_KEY_FIELDS_END: Final = 42
 """Fields 1-7 (Satzart ... Geschäftsstelle/Vermittler) end at col 42 in every 01xx-06xx record."""
-_LONG: Final = 9
-"""Amounts and numbers this long differ from record to record: converted, not memoised."""
-
-
-class _Once(dict[str, Any]):
-    """Common texts (blank, zeros) -> value; any other text converted and not kept."""
-
-    __slots__ = ("convert",)
-
-    def __init__(self, common: dict[str, Any], convert: Any) -> None:
-        super().__init__(common)
-        self.convert = convert
-
-    def __missing__(self, raw: str) -> Any:
-        value = self.convert(raw)
-        if type(value) is not _values.InvalidValue:
-            if len(self) >= _KEEP:
-                self.clear()
-            self[raw] = value
-        return value
-
-
-_KEEP = 4096
-
-
-def _rstripped(raw: str) -> str | None:
-    return raw.rstrip() or None
-
-
-@cache
-def _text(length: int) -> _Once:
-    return _Once({" " * length: None}, _rstripped)
-
-
-@cache
-def _long_amount(length: int, decimals: int) -> _Once:
-    return _Once(_values.common_amounts(length, decimals), _values.amount_converter(decimals))
-
-
-@cache
-def _long_number(length: int) -> _Once:
-    return _Once({" " * length: None, "0" * length: "0" * length}, _values.numeric)
 
 
 def _converter(field: Field) -> Any:
-    """The mapping that turns a field's text into its value (``converter[text]``)."""
+    """The memo that turns a field's text into its value (``converter[text]``)."""
     if field.kind == "F":
-        if field.length >= _LONG:
-            return _long_amount(field.length, field.decimals)
-        return _values.amount_memo(field.decimals)
+        return _values.amounts(field.length, field.decimals)
     if field.kind == "N":
-        return _long_number(field.length) if field.length >= _LONG else _values.NUMERIC
+        return _values.numbers(field.length)
     if field.kind == "D":
         return _values.DATE
     if field.kind == "S":
         return _values.SIGN
     if field.start == 14 and field.length == 17:  # the VSNR: right-aligned
         return _values.VSNR
-    if (
-        field.start <= _KEY_BLOCK_END
-        or field.length <= 3
-        or field.kind == "S"
-        or field.name.startswith("filler")
-    ):
-        return _values.TEXT  # key fields and short codes repeat: memoised
-    return _text(field.length)
+    if field.start <= _KEY_FIELDS_END or field.length <= 3 or field.name.startswith("filler"):
+        return _values.TEXT  # key fields, short codes and fillers repeat
+    return _values.texts(field.length)
 
 
 def _compile(layout: Layout) -> Any:
