@@ -7,17 +7,12 @@ Credentials come from options, the environment (``BIPRO_RUV_USERNAME``,
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import functools
-import io
 import logging
-import os
 import sys
 import webbrowser
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -30,11 +25,12 @@ from rich.table import Table
 from bipro_ruv._redact import redact
 from bipro_ruv._version import __version__
 from bipro_ruv.auth._rejections import RejectionReason
+from bipro_ruv.cli.gdv_output import check_encoding, print_contracts, print_summary, silence_stdout, stdout_as
 from bipro_ruv.client import Client
 from bipro_ruv.deeplink import DeepLink, DeepLinkKind, deep_link
-from bipro_ruv.errors import AuthenticationError, BiproError, GdvFormatError, PasswordRejectedEarlierError
+from bipro_ruv.errors import AuthenticationError, BiproError, PasswordRejectedEarlierError
 from bipro_ruv.extranet import DeepLinkSource, ResolvedDeepLink
-from bipro_ruv.gdv import DEFAULT_ENCODING, Contract, GdvReader, PartialDate
+from bipro_ruv.gdv import DEFAULT_ENCODING, Contract, GdvReader
 from bipro_ruv.gdv.export import CSV_ENCODING, Summary, write_csv, write_json
 from bipro_ruv.profiles import PROFILES
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome, Shipment
@@ -365,169 +361,7 @@ def link(
             err_console.print("No web browser could be started; open the URL above yourself.")
 
 
-# -- gdv -------------------------------------------------------------------------------------
-
-_GDV_WARNINGS_SHOWN = 10
-_GDV_BATCH = 200
-"""Table rows printed at once."""
-
-# GDV Anlage 1 (BerVersV), the Sparten of the VU-Vermittler records (gdv-format.md §1.2).
-_SPARTEN = {
-    "000": "gebündelt",
-    "010": "Leben",
-    "020": "Kranken",
-    "030": "Unfall",
-    "040": "Haftpflicht",
-    "050": "Kraftfahrt",
-    "070": "Rechtsschutz",
-    "130": "Hausrat",
-    "140": "Wohngebäude",
-}
-
-
-def _german_date(value: Any) -> str:
-    if isinstance(value, dt.date):
-        return f"{value:%d.%m.%Y}"
-    if isinstance(value, PartialDate) and value.year is not None and value.month is not None:
-        return f"{value.month:02d}.{value.year:04d}" if value.day is None else str(value)
-    return "" if value is None else str(value)
-
-
-def _german_amount(value: Decimal | None, currency: Any) -> str:
-    if value is None:
-        return ""
-    text = f"{value:,f}".translate(str.maketrans(",.", ".,"))
-    return f"{text} {currency}" if currency else text
-
-
-# (header, width, right-aligned): every value fits its width (VU-Nr 5, VSNR 17 characters,
-# the largest Gesamtbeitrag with its currency 20), so rows line up without cutting anything.
-_GDV_COLUMNS = (
-    ("VU", 5, False),
-    ("VSNR", 17, False),
-    ("Sparte", 6, False),
-    ("Beginn", 10, False),
-    ("Ablauf", 10, False),
-    ("Status", 6, False),
-    ("Beitrag", 20, True),
-    ("Versicherungsnehmer", 0, False),
-)
-
-
-def _contract_cells(contract: Contract) -> list[str]:
-    general = contract.general
-    holder = contract.policyholder
-    names = [holder.get(name) for name in ("name_1", "name_3")] if holder is not None else []
-    return [
-        contract.vu_number,
-        contract.vsnr_text,
-        contract.sparte or "",
-        _german_date(contract.start_date),
-        _german_date(contract.end_date),
-        str(general.get("contract_status") or "") if general is not None else "",
-        _german_amount(contract.total_premium_net, general.get("currency") if general else None),
-        ", ".join(str(name) for name in names if name),
-    ]
-
-
-def _table_line(cells: Sequence[str]) -> str:
-    return "  ".join(
-        cell.rjust(width) if right else cell.ljust(width)
-        for cell, (_, width, right) in zip(cells, _GDV_COLUMNS, strict=True)
-    ).rstrip()
-
-
-def _print_contracts(contracts: Iterable[Contract]) -> None:
-    """The contracts as a table, printed as they are read.
-
-    Not a rich Table: that measures every cell again for each batch (0.6 ms a row, minutes
-    for a large Bestand); fixed columns stream at a few microseconds a row.
-    """
-    header = _table_line([name for name, _, _ in _GDV_COLUMNS])
-    rows: list[str] = []
-    for contract in contracts:
-        if not rows and header:
-            console.out(header, style="bold", highlight=False)
-            console.out("─" * len(header), highlight=False)
-            header = ""
-        rows.append(_table_line(_contract_cells(contract)))
-        if len(rows) >= _GDV_BATCH:
-            console.out("\n".join(rows), highlight=False)  # out(): no markup, no wrapping
-            rows.clear()
-    if rows:
-        console.out("\n".join(rows), highlight=False)
-
-
-@contextmanager
-def _stdout_as(encoding: str) -> Iterator[TextIO]:
-    """stdout as text in ``encoding``, whatever the console's is; sys.stdout stays open."""
-    sys.stdout.flush()
-    stream = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="")
-    try:
-        yield stream
-    finally:
-        try:
-            stream.detach()  # flushes; detached, the wrapper can never close sys.stdout
-        except BrokenPipeError:
-            _silence_stdout()
-            stream.detach()
-            raise
-
-
-def _silence_stdout() -> None:
-    """The reader of stdout went away (``| head``): send what is left to nowhere, quietly."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-
-
-def _print_summary(summary: Summary) -> None:
-    def say(text: str) -> None:
-        err_console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-    for packet in summary.packets:
-        sender = packet.sender or "(kein Vorsatz)"
-        vu = f" (VU {packet.vu_number})" if packet.vu_number else ""
-        to = f" for {packet.addressee}" if packet.addressee else ""
-        start, end = packet.period  # Erstellungsdatum vom / bis
-        when = "-".join(dict.fromkeys(_german_date(day) for day in (start, end) if day is not None))
-        say(
-            f"Datenpaket {packet.index + 1}: {sender}{vu}{to}"
-            f"{', ' + when if when else ''}, {packet.records} records"
-        )
-    by_sparte = ", ".join(
-        f"{sparte or 'ohne Sparte'}{' ' + _SPARTEN[sparte] if sparte in _SPARTEN else ''} {count}"
-        for sparte, count in sorted(summary.by_sparte.items())
-    )
-    say(f"Contracts: {summary.contracts}{f' ({by_sparte})' if by_sparte else ''}")
-    total = summary.warning_count
-    if total:
-        say(f"Warnings: {total}")
-        for warning in summary.warnings[:_GDV_WARNINGS_SHOWN]:
-            say(f"  {warning}")
-        if total > _GDV_WARNINGS_SHOWN:
-            say(f"  ... and {total - _GDV_WARNINGS_SHOWN} more")
-    else:
-        say("Warnings: none")
-
-
-def _check_encoding(encoding: str) -> None:
-    """Name the problem in one line: an unknown codec, or one that cannot decode text (hex, idna)."""
-    hint = "use e.g. iso-8859-15, cp850 or utf-8"
-    try:
-        b"0".decode(encoding, "ignore")  # not b"": Python decodes no bytes without asking the codec
-    except LookupError:
-        raise GdvFormatError(f"unknown encoding {encoding!r}; {hint}") from None
-    except UnicodeError:
-        raise GdvFormatError(f"the encoding {encoding!r} cannot read a GDV file; {hint}") from None
-
-
-def _read(reader: GdvReader, name: str) -> Iterator[Contract]:
-    """The reader's contracts; an I/O error of the source (not of stdout) in one line."""
-    try:
-        yield from reader
-    except OSError as exc:
-        raise GdvFormatError(f"cannot read {name}: {exc.strerror or exc}") from exc
+# -- gdv (the output: bipro_ruv/cli/gdv_output.py) -------------------------------------------
 
 
 @cli.command("gdv")
@@ -552,25 +386,25 @@ def gdv_command(file: str, encoding: str, as_json: bool, as_csv: bool) -> None:
     if as_json and as_csv:
         raise click.UsageError("--json and --csv exclude each other.")
     with _errors():
-        _check_encoding(encoding)
+        check_encoding(encoding)
         source: str | IO[bytes] = sys.stdin.buffer if file == "-" else file
         reader = GdvReader(source, encoding=encoding)
         summary = Summary()
-        contracts = summary.count(_read(reader, "stdin" if file == "-" else file))
+        contracts = summary.count(reader)
         try:
             if as_json or as_csv:
                 write: Callable[[Iterable[Contract], TextIO], int] = write_json if as_json else write_csv
-                with _stdout_as("utf-8" if as_json else CSV_ENCODING) as out:
+                with stdout_as("utf-8" if as_json else CSV_ENCODING) as out:
                     write(contracts, out)
             else:
-                _print_contracts(contracts)
+                print_contracts(contracts, console)
         except BrokenPipeError:
-            _silence_stdout()
+            silence_stdout()
             sys.exit(1)
         except OSError as exc:  # stdout: a full disk, a closed terminal
             err_console.print(f"[bold red]Cannot write the output:[/] {escape(str(exc))}", soft_wrap=True)
             sys.exit(2)
-        _print_summary(summary.finish(reader))
+        print_summary(summary.finish(reader), err_console)
 
 
 @cli.command()
@@ -604,8 +438,8 @@ def demo() -> None:
                 if delivery.file is None:
                     console.print(f"GDV {delivery.file_name}: not readable ({delivery.error})")
                     continue
-                sparten = Counter(c.sparte or "?" for c in delivery.file.contracts)
-                listed = ", ".join(f"{sparte} {count}" for sparte, count in sorted(sparten.items()))
+                sparten = Summary.of(delivery.file).by_sparte
+                listed = ", ".join(f"{sparte or '?'} {count}" for sparte, count in sorted(sparten.items()))
                 console.print(
                     f"GDV {delivery.file_name}: {len(delivery.file)} contracts ({listed}), "
                     f"{delivery.file.records} records, {len(delivery.file.warnings)} warnings"
