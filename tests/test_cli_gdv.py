@@ -281,3 +281,32 @@ def test_no_half_output_before_the_error(tmp_path: Path, case: str, output: str)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stdout == ""
+
+
+# -- the two field decoders ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["bestand", "inkasso"])
+def test_the_pure_python_decoder_prints_the_same_contracts(tmp_path: Path, kind: str) -> None:
+    # BIPRO_RUV_PURE_PYTHON=1 chooses the pure-Python field decoder (the one an install without
+    # a C compiler has): the whole command's output must not change.
+    from bipro_ruv.sandbox.content.gdv_writer import generate_gdv
+
+    path = tmp_path / f"{kind}.gdv"
+    path.write_bytes(generate_gdv(contracts=60, seed=11, kind=kind, vu_numbers=("5339", "5438")))  # type: ignore[arg-type]
+    compiled = ok(str(path), "--json")
+    pure = run("gdv", str(path), "--json", env={"BIPRO_RUV_PURE_PYTHON": "1"})
+    assert pure.returncode == 0, pure.stderr
+    assert json.loads(pure.stdout) == json.loads(compiled.stdout)
+    assert len(json.loads(compiled.stdout)) >= 60
+    assert pure.stderr == compiled.stderr
+
+
+def test_version_names_the_field_decoder() -> None:
+    from bipro_ruv.gdv import ACCELERATED
+
+    assert run("--version", env={"BIPRO_RUV_PURE_PYTHON": "1"}).stdout.endswith(
+        "(GDV decoder: pure Python)\n"
+    )
+    expected = "compiled" if ACCELERATED else "pure Python"
+    assert run("--version").stdout.endswith(f"(GDV decoder: {expected})\n")

@@ -30,7 +30,7 @@ from bipro_ruv.client import Client
 from bipro_ruv.deeplink import DeepLink, DeepLinkKind, deep_link
 from bipro_ruv.errors import AuthenticationError, BiproError, PasswordRejectedEarlierError
 from bipro_ruv.extranet import DeepLinkSource, ResolvedDeepLink
-from bipro_ruv.gdv import DEFAULT_ENCODING, Contract, GdvReader
+from bipro_ruv.gdv import ACCELERATED, DEFAULT_ENCODING, Contract, GdvReader
 from bipro_ruv.gdv.export import CSV_ENCODING, Summary, write_csv, write_json
 from bipro_ruv.profiles import PROFILES
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome, Shipment
@@ -151,7 +151,11 @@ def _errors() -> Iterator[None]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="bipro-ruv")
+@click.version_option(
+    __version__,
+    prog_name="bipro-ruv",
+    message=f"%(prog)s %(version)s (GDV decoder: {'compiled' if ACCELERATED else 'pure Python'})",
+)
 @click.option("--verbose", "-v", count=True, help="-v: info log, -vv: debug log (secrets are masked).")
 def cli(verbose: int) -> None:
     """BiPRO client for the R+V insurance group."""

@@ -9,18 +9,22 @@ versions choose the layout per Datenpaket. Two ways in:
 * ``client.gdv`` (:class:`GdvService`) fetches the GDV shipments of the mailbox and parses them;
 * :func:`write_json` / :func:`write_csv` export contracts for an MVP's import.
 
+Each field is decoded by a compiled decoder (C, built at install time where a compiler is
+there: :data:`ACCELERATED`) or by the pure-Python one, with the same values.
+
 Damage inside a file is a :class:`GdvWarning` on the result, never an exception; input
 that is not a GDV file raises :class:`~bipro_ruv.errors.GdvFormatError`.
 """
 
 from bipro_ruv.gdv.export import contract_to_json, write_csv, write_json
-from bipro_ruv.gdv.layouts import Field, Layout, Part
+from bipro_ruv.gdv.layouts import ACCELERATED, Field, Layout, Part
 from bipro_ruv.gdv.parser import DEFAULT_ENCODING, GdvFile, GdvReader, iter_contracts, parse
 from bipro_ruv.gdv.records import Contract, Nachsatz, Packet, RawRecord, Record, Vorsatz
 from bipro_ruv.gdv.service import GdvDelivery, GdvService
 from bipro_ruv.gdv.values import FieldValue, GdvWarning, InvalidValue, PartialDate
 
 __all__ = [
+    "ACCELERATED",
     "Contract",
     "DEFAULT_ENCODING",
     "Field",

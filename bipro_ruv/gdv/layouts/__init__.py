@@ -18,6 +18,7 @@ representation the parse speed and memory goals of issue 11 chose; see the READM
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import import_module
@@ -26,7 +27,28 @@ from typing import Any, ClassVar, Final, NamedTuple
 
 from bipro_ruv.gdv import values as _values
 
-__all__ = ["RELEASES", "WAGNISART_GROUPS", "Field", "Layout", "Part", "choose_release", "layouts_of"]
+try:
+    from bipro_ruv.gdv import _speedups
+except ImportError:  # built without a C compiler: the pure-Python decoder, same values, slower
+    _speedups = None  # type: ignore[assignment]
+
+__all__ = [
+    "ACCELERATED",
+    "RELEASES",
+    "WAGNISART_GROUPS",
+    "Field",
+    "Layout",
+    "Part",
+    "choose_release",
+    "layouts_of",
+]
+
+ACCELERATED: Final = _speedups is not None and not os.environ.get("BIPRO_RUV_PURE_PYTHON")
+"""True when the compiled field decoder (``bipro_ruv/gdv/_speedups.c``) is built and used.
+
+It is built when the package is installed on a machine with a C compiler; without one the
+install still works and the pure-Python decoder gives the same values, about half as fast.
+The environment variable ``BIPRO_RUV_PURE_PYTHON=1`` chooses the pure-Python decoder."""
 
 RELEASES: Final = ("2009", "2013", "2015", "2018", "2023")
 WAGNISART_GROUPS: Final = {
@@ -186,9 +208,9 @@ class Layout:
         return cached
 
     def compile(self) -> Any:
-        """Compile the decoder once; returns it."""
+        """Compile the decoder once; returns it (the compiled one when :data:`ACCELERATED`)."""
         if self.decoder is None:
-            self.decoder = _compile(self)
+            self.decoder = _compile_c(self) if ACCELERATED else _compile(self)
         return self.decoder
 
     def decode(self, text: str) -> Part:
@@ -270,6 +292,35 @@ def _compile(layout: Layout) -> Any:
         return new(cls, values)
 
     return decode_signed
+
+
+def _compile_c(layout: Layout) -> Any:
+    """The compiled decoder of one layout (``bipro_ruv/gdv/_speedups.c``).
+
+    It takes the usual shapes of each field itself (blank, all digits, a valid date, plain
+    text) and hands everything else to the field's memo, the converter :func:`_compile`
+    uses, so both decoders give the same values (the tests compare them); a record that
+    is not one-byte text goes to the pure-Python decoder whole.
+    """
+    assert _speedups is not None
+    fields = layout.fields
+    spec = []
+    for i, field in enumerate(fields):
+        memo = _converter(field)
+        if field.kind == "F":
+            kind = _speedups.K_AMOUNT
+        elif field.kind == "D":
+            kind = _speedups.K_DATE
+        elif field.kind == "N":
+            kind = _speedups.K_NUM
+        elif field.kind == "A" and memo is not _values.VSNR:
+            kind = _speedups.K_TEXT
+        else:
+            kind = _speedups.K_MEMO  # sign bytes and the VSNR: the memo does it all
+        signed = field.kind == "F" and i + 1 < len(fields) and fields[i + 1].kind == "S"
+        sign = field.start + field.length - 1 if signed else -1
+        spec.append((field.start - 1, field.length, kind, field.decimals, sign, memo.limit, memo))
+    return _speedups.decoder(layout.part_class, tuple(spec), _compile(layout))
 
 
 @cache
