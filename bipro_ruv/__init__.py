@@ -25,9 +25,11 @@ from bipro_ruv.errors import (
     ConfigurationError,
     DataPackageError,
     DocumentError,
+    FetchInterrupted,
     GdvFormatError,
     HttpStatusError,
     InsecureTransportError,
+    Interrupted,
     InvalidVsnr,
     JournalError,
     MalformedXmlError,
@@ -64,6 +66,7 @@ from bipro_ruv.models import Message, MessageKind, Status
 from bipro_ruv.profiles import PROFILES, InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
 from bipro_ruv.store import Account, DocumentStore, SqliteStore
+from bipro_ruv.transfer.handoff import Handoff
 from bipro_ruv.transfer.models import (
     Document,
     FetchEvent,
@@ -102,11 +105,14 @@ __all__ = [
     "ExtranetService",
     "FetchEvent",
     "FetchEventKind",
+    "FetchInterrupted",
     "FetchReport",
     "GdvFormatError",
+    "Handoff",
     "HttpStatusError",
     "InsecureTransportError",
     "InsurerProfile",
+    "Interrupted",
     "InvalidVsnr",
     "JournalError",
     "Link",

@@ -35,8 +35,10 @@ from bipro_ruv.gdv.service import GdvService
 from bipro_ruv.models import Status
 from bipro_ruv.profiles import InsurerProfile, get_profile
 from bipro_ruv.settings import Settings
-from bipro_ruv.store import Account, DocumentStore
+from bipro_ruv.store import DEFAULT_CONSUMER, Account, DocumentStore
 from bipro_ruv.transfer._download import DownloadedShipment
+from bipro_ruv.transfer.fetch import QUARANTINE_AFTER
+from bipro_ruv.transfer.handoff import Handoff
 from bipro_ruv.transfer.models import Document, FetchEvent, FetchReport, Shipment
 from bipro_ruv.transfer.service import TransferService
 from bipro_ruv.vsnr import Vsnr
@@ -219,6 +221,9 @@ class Client:
         workers: int = 3,
         progress: Callable[[FetchEvent], None] | None = None,
         store: DocumentStore | None = None,
+        on_document: Callable[[Document], object] | None = None,
+        consumer: str = DEFAULT_CONSUMER,
+        quarantine_after: int = QUARANTINE_AFTER,
     ) -> FetchReport:
         """Every open shipment stored durably in ``inbox``, then acknowledged; safe to rerun after
         any crash. Delegates to :meth:`.TransferService.fetch_open_documents`."""
@@ -229,7 +234,17 @@ class Client:
             workers=workers,
             progress=progress,
             store=store,
+            on_document=on_document,
+            consumer=consumer,
+            quarantine_after=quarantine_after,
         )
+
+    def handoff(
+        self, inbox: str | Path, *, consumer: str = DEFAULT_CONSUMER, store: DocumentStore | None = None
+    ) -> Handoff:
+        """The stored documents ``consumer`` (the MVP) has not taken yet: exactly-once import.
+        Delegates to :meth:`.TransferService.handoff`."""
+        return self.transfer.handoff(inbox, consumer=consumer, store=store)
 
     def get_links(self, *, vsnr: str | Vsnr | None = None, partner: PartnerQuery | None = None) -> list[Link]:
         """Delegates to :meth:`.ExtranetService.get_links`."""

@@ -75,6 +75,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccountLockedError",
+    "FetchInterrupted",
+    "Interrupted",
     "AmbiguousDocumentError",
     "AuthenticationError",
     "BiproError",
@@ -206,7 +208,14 @@ class InsecureTransportError(ConfigurationError):
 
 
 class TransportError(BiproError):
-    """The request did not complete on the network level."""
+    """The request did not complete on the network level.
+
+    ``during_reply`` is True when the server had begun to answer (the reply's headers had
+    arrived) and the body then broke off or never ended: a fault of that one reply as much
+    as of the network (the fetch's quarantine counts it for the shipment).
+    """
+
+    during_reply: bool = False
 
 
 class RequestTimeout(TransportError):
@@ -441,3 +450,23 @@ class InvalidVsnr(ValueError, BiproError):
         BiproError.__init__(self, f"{shown!r} is not a valid VSNR: {reason}", **context)
         self.value = value
         self.reason = reason
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM turned into it) stopped a long operation once the work in progress
+    was finished; ``partial`` is what was done. A :class:`KeyboardInterrupt`, deliberately not
+    a :class:`BiproError`: code that does not look for it stops as before."""
+
+    def __init__(self, partial: Any) -> None:
+        super().__init__()
+        self.partial = partial
+
+
+class FetchInterrupted(Interrupted):
+    """A fetch stopped by Ctrl-C or SIGTERM: the shipments in progress were finished, and
+    :attr:`report` (a :class:`~bipro_ruv.transfer.models.FetchReport` with ``interrupted``
+    True) says what was done; everything else stays in the mailbox for the next run."""
+
+    @property
+    def report(self) -> Any:
+        return self.partial

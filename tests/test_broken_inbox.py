@@ -269,10 +269,11 @@ def test_cli_fetch_says_it_in_one_line(make: Breaker, sandbox: Sandbox, tmp_path
     broken = make(tmp_path)
     # Narrow: the line is printed unwrapped, so a path is never cut in two.
     result = run_as(sandbox, "fetch", "--inbox", str(broken.inbox), env={"COLUMNS": "60"})
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 4, result.stderr  # ExitCode.STORAGE
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    assert len(lines) == 2, result.stderr  # the error, unwrapped, and what to do
+    assert lines[1].startswith("What to do: ")
     assert lines[0].startswith(f"{broken.error.__name__}: ")
     assert broken.says in lines[0]
     assert sandbox.stats.sts_requests == 0  # refused before logging in

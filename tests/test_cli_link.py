@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -30,6 +31,25 @@ def test_offline_link_follows_the_rules_without_credentials(typed: str, url: str
     assert first == url
     assert rule in "\n".join(rest)
     assert "offline" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "url"),
+    [
+        ("32 123 456 789", "contract", "https://online.ruv.de/makler/vertrag?vsnr=32123456789"),
+        ("123456789", "search", "https://online.ruv.de/makler/suche?vsnr=123456789"),
+    ],
+)
+def test_link_json_is_one_object_for_a_script(typed: str, kind: str, url: str) -> None:
+    result = run("link", typed, "--json")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    document = json.loads(line)
+    assert document["url"] == url
+    assert document["kind"] == kind
+    assert document["vsnr"] == typed.replace(" ", "")
+    assert document["rule"]
+    assert "offline" in document["source"]
 
 
 @pytest.mark.parametrize("typed", ["B-XY 123", "1234567", "32-12345678901"])

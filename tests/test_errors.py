@@ -134,9 +134,21 @@ def test_invalid_vsnr_is_still_a_value_error() -> None:
     assert isinstance(pickle.loads(pickle.dumps(InvalidVsnr("12", "too short"))), ValueError)
 
 
+#: Not errors but interruptions (Ctrl-C, SIGTERM): KeyboardInterrupts that carry what was done.
+INTERRUPTIONS = (errors.Interrupted, errors.FetchInterrupted)
+
+
 def test_every_exception_of_the_tree_is_public() -> None:
-    assert sorted(errors.__all__) == sorted(cls.__name__ for cls in TREE)
-    assert all(getattr(bipro_ruv, cls.__name__) is cls for cls in TREE)
+    public = [*TREE, *INTERRUPTIONS]
+    assert sorted(errors.__all__) == sorted(cls.__name__ for cls in public)
+    assert all(getattr(bipro_ruv, cls.__name__) is cls for cls in public)
+
+
+def test_an_interruption_is_a_keyboard_interrupt_and_no_error() -> None:
+    for cls in INTERRUPTIONS:
+        assert issubclass(cls, KeyboardInterrupt)
+        assert not issubclass(cls, BiproError)
+    assert errors.FetchInterrupted("the report").report == "the report"
 
 
 def test_the_library_defines_exceptions_only_in_errors() -> None:

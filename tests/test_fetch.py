@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
 from bipro_ruv.sandbox.content.hostile import DEFECTS_THAT_FAIL
 from bipro_ruv.store import STATE_DIR, Account, ShipmentInfo, ShipmentState
 from bipro_ruv.store.sqlite import SqliteStore
-from bipro_ruv.transfer._inbox import InboxLock
+from bipro_ruv.transfer._inbox import InboxLayout, InboxLock
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, Outcome
 from tests._expected import expected_hashes, journal_document, stored_files, stored_hashes
 
@@ -143,6 +144,39 @@ def test_error_types_of_hostile_shipments(make_sandbox: Any, tmp_path: Path) -> 
     }
 
 
+def test_a_worker_spool_holds_nothing_of_the_shipment_before(make_sandbox: Any, tmp_path: Path) -> None:
+    # One worker takes every shipment in turn: a ZIP delivery unpacked into the worker's spool
+    # left its folder there once its files were moved into the inbox, and the next ZIP
+    # delivery on that worker failed with "File exists" (seen with the zip bomb after the
+    # default mailbox's ZIP). Every shipment must find the spool empty, whatever came before.
+    sb = make_sandbox(hostile=True)
+    with Client(sb.username, sb.password, base_url=sb.base_url) as client:
+        report = client.fetch_open_documents(tmp_path, workers=1)
+    defects = {s.id: s.defect for s in sb.shipments()}
+    errors = {defects[r.shipment_id]: r.error_type for r in report.failures}
+    assert errors["zip_bomb"] == errors["nested_zip"] == "UnsafeArchiveError"
+    assert set(errors) == DEFECTS_THAT_FAIL
+    assert stored_hashes(tmp_path) == expected_hashes(sb)
+    assert list((tmp_path / STATE_DIR).glob("spool/*/*")) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "says"), [(errno.ENOSPC, "the disk is full"), (errno.EACCES, "permission denied")]
+)
+def test_a_full_disk_ends_the_run_with_one_storage_error(
+    sandbox: Sandbox, client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, says: str
+) -> None:
+    # Every shipment would fail the same way: one StorageError ends the run (the CLI's exit 4),
+    # not a table of identical failures; nothing unstored is acknowledged.
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(code, os.strerror(code), str(tmp_path / "x"))
+
+    monkeypatch.setattr(InboxLayout, "move_into_place", full)
+    with pytest.raises(StorageError, match=says):
+        client.fetch_open_documents(tmp_path)
+    assert sorted(sandbox.open_shipment_ids()) == sorted(s.id for s in sandbox.shipments())
+
+
 def test_journal_records_every_document(sandbox: Sandbox, client: Client, tmp_path: Path) -> None:
     report = client.fetch_open_documents(tmp_path)
     with SqliteStore(tmp_path / STATE_DIR / "journal.sqlite3") as journal:
@@ -195,7 +229,9 @@ def test_a_shipment_that_failed_after_its_files_were_in_place_is_not_downloaded_
     import bipro_ruv.transfer._inbox as inbox_module
 
     def broken_fsync(directory: Path) -> None:
-        raise OSError(5, "Input/output error", str(directory))
+        # Not EIO, ENOSPC or EACCES: those are the disk's, and end the whole run at once
+        # (test_a_full_disk_ends_the_run_with_one_storage_error); this one is the shipment's.
+        raise OSError(errno.EINVAL, "Invalid argument", str(directory))
 
     # Every file is renamed into place, then the folder fsync fails: recorded as failed.
     monkeypatch.setattr(inbox_module, "fsync_directory", broken_fsync)

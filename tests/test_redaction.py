@@ -448,7 +448,7 @@ def unwrapped(text: str) -> str:
     [
         ({"getShipment": 1_000}, 1),  # every shipment fails: report table, warnings, journal
         ({"getShipment": 2, "acknowledgeShipment": 1_000}, 1),  # the rest are stored, not acknowledged
-        ({"listShipments": 1_000}, 2),  # the run stops: the CLI's one error line
+        ({"listShipments": 1_000}, 5),  # the run stops: the CLI's error line (ExitCode.SERVICE)
     ],
     ids=["getShipment", "acknowledge", "listShipments"],
 )

@@ -71,6 +71,53 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_vsnr ON documents (vsnr);
 """
 
+#: Schema 2, verbatim from ``bipro_ruv/store/sqlite/_schema.py`` before issue 12: keyed by account.
+SCHEMA_2 = """
+CREATE TABLE shipments (
+    profile          TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    shipment_id      TEXT NOT NULL,
+    vu_number        TEXT,
+    category         TEXT,
+    category_label   TEXT,
+    created_at_raw   TEXT,
+    state            TEXT NOT NULL,
+    directory        TEXT,
+    directory_key    TEXT UNIQUE,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    error            TEXT,
+    first_seen_at    TEXT NOT NULL,
+    stored_at        TEXT,
+    acknowledged_at  TEXT,
+    PRIMARY KEY (profile, user_id, shipment_id)
+);
+CREATE TABLE documents (
+    profile          TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    shipment_id      TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    path             TEXT NOT NULL,
+    path_key         TEXT NOT NULL UNIQUE,
+    original_name    TEXT,
+    content_type     TEXT,
+    document_type    TEXT,
+    vsnr             TEXT,
+    vu_number        TEXT,
+    description      TEXT,
+    size             INTEGER NOT NULL,
+    sha256           TEXT NOT NULL,
+    checksum_verified INTEGER,
+    archive_name     TEXT,
+    PRIMARY KEY (profile, user_id, shipment_id, seq),
+    FOREIGN KEY (profile, user_id, shipment_id) REFERENCES shipments (profile, user_id, shipment_id)
+        ON UPDATE CASCADE
+);
+CREATE INDEX documents_vsnr ON documents (vsnr);
+"""
+
+#: The columns schema 3 added to shipments, as a migrated row has them.
+NEW_IN_3 = {"failure_key": None, "failure_count": 0, "quarantined_at": None, "quarantine_dir": None}
+
 SHIPMENT_1 = {
     "profile": "ruv",
     "shipment_id": "L-1",
@@ -199,11 +246,38 @@ def test_a_schema_1_journal_is_migrated_with_every_value_kept(tmp_path: Path, ve
         (document,) = store.documents()
         assert document.account == unknown
         assert document.checksum_verified is True
-    assert user_version(path) == SCHEMA_VERSION == 2
-    assert rows(path, "shipments") == [{**SHIPMENT_1, "user_id": UNKNOWN_USER}]
+    assert user_version(path) == SCHEMA_VERSION == 3
+    assert rows(path, "shipments") == [{**SHIPMENT_1, "user_id": UNKNOWN_USER, **NEW_IN_3}]
     assert rows(path, "documents") == [{**DOCUMENT_1, "user_id": UNKNOWN_USER}]
     with SqliteStore(path) as store:  # opened again: nothing more to migrate
         assert len(store.shipments()) == 1
+
+
+def test_a_schema_2_journal_gains_the_quarantine_and_the_handoff_with_every_value_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_2)
+    with db:
+        for table, row in (("shipments", SHIPMENT_1), ("documents", DOCUMENT_1)):
+            row = {**row, "user_id": "rom4711"}
+            columns, marks = ", ".join(row), ", ".join("?" * len(row))
+            db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+    db.execute("PRAGMA user_version=2")
+    db.close()
+    account = Account("ruv", "ROM4711")
+    with SqliteStore(path) as store:
+        assert user_version(path) == SCHEMA_VERSION == 3
+        assert rows(path, "shipments") == [{**SHIPMENT_1, "user_id": "rom4711", **NEW_IN_3}]
+        assert rows(path, "documents") == [{**DOCUMENT_1, "user_id": "rom4711"}]
+        ((shipment, document),) = store.pending_documents(account, "mvp")  # stored: pending
+        assert (shipment.shipment_id, document.path) == ("L-1", "L-1/Police.pdf")
+        assert store.mark_taken(account, "mvp", "L-1", 0) is True
+        assert store.pending_documents(account, "mvp") == []
+    with SqliteStore(path) as store:  # opened again: nothing more to migrate, the mark kept
+        assert store.pending_documents(account, "mvp") == []
+        assert len(store.pending_documents(account, "archiv")) == 1
 
 
 def test_a_migration_that_fails_leaves_the_journal_as_it_was(tmp_path: Path) -> None:
@@ -239,7 +313,10 @@ def test_a_fetch_adopts_the_records_of_its_profile_and_no_others(tmp_path: Path)
 
 def _as_schema_1(path: Path) -> None:
     """Rewrite the journal at ``path`` as bipro-ruv wrote it before issue 10: same rows, no user."""
-    shipments = [{k: v for k, v in row.items() if k != "user_id"} for row in rows(path, "shipments")]
+    shipments = [
+        {k: v for k, v in row.items() if k != "user_id" and k not in NEW_IN_3}
+        for row in rows(path, "shipments")
+    ]
     documents = [{k: v for k, v in row.items() if k != "user_id"} for row in rows(path, "documents")]
     for file in path.parent.glob(path.name + "*"):
         file.unlink()
@@ -292,6 +369,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._shipments: dict[tuple[Account, str], ShipmentRecord] = {}
         self._documents: dict[tuple[Account, str], list[DocumentRecord]] = {}
+        self._taken: set[tuple[str, Account, str, int]] = set()
         self.flushes = 0
         self.closed = False
 
@@ -370,9 +448,69 @@ class MemoryStore:
             old = self._shipments[account, shipment_id]
             self._shipments[account, shipment_id] = dataclasses.replace(old, state=ShipmentState.ACKNOWLEDGED)
 
-    def mark_failed(self, account: Account, shipment_id: str, info: ShipmentInfo, error: str) -> None:
+    def mark_failed(
+        self,
+        account: Account,
+        shipment_id: str,
+        info: ShipmentInfo,
+        error: str,
+        *,
+        failure_key: str | None = None,
+    ) -> int:
         with self._lock:
+            old = self._shipments.get((account, shipment_id))
             self._set(account, shipment_id, info, ShipmentState.FAILED, error=error)
+            if failure_key is None:
+                return 0
+            count = old.failure_count + 1 if old is not None and old.failure_key == failure_key else 1
+            record = self._shipments[account, shipment_id]
+            self._shipments[account, shipment_id] = dataclasses.replace(
+                record, failure_key=failure_key, failure_count=count
+            )
+            return count
+
+    def quarantine(self, account: Account, shipment_id: str, quarantine_dir: str | None) -> None:
+        with self._lock:
+            old = self._shipments[account, shipment_id]
+            self._shipments[account, shipment_id] = dataclasses.replace(
+                old, state=ShipmentState.QUARANTINED, quarantined_at="now", quarantine_dir=quarantine_dir
+            )
+
+    def release(self, account: Account, shipment_id: str) -> ShipmentRecord:
+        with self._lock:
+            old = self._shipments[account, shipment_id]
+            state = (
+                old.state
+                if old.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED)
+                else ShipmentState.FAILED
+            )
+            new = dataclasses.replace(
+                old, state=state, failure_key=None, failure_count=0, quarantined_at=None
+            )
+            self._shipments[account, shipment_id] = new
+            return new
+
+    def pending_documents(
+        self, account: Account, consumer: str, limit: int | None = None
+    ) -> list[tuple[ShipmentRecord, DocumentRecord]]:
+        with self._lock:
+            found = [
+                (record, doc)
+                for (owner, sid), record in self._shipments.items()
+                if owner == account and record.state in (ShipmentState.STORED, ShipmentState.ACKNOWLEDGED)
+                for doc in self._documents.get((owner, sid), [])
+                if (consumer, owner, sid, doc.seq) not in self._taken
+            ]
+        return found[:limit] if limit is not None else found
+
+    def mark_taken(self, account: Account, consumer: str, shipment_id: str, seq: int) -> bool:
+        with self._lock:
+            if not any(d.seq == seq for d in self._documents.get((account, shipment_id), [])):
+                raise StorageError(f"no document {seq} of {shipment_id}", path=Path(shipment_id))
+            key = (consumer, account, shipment_id, seq)
+            new = key not in self._taken
+            self._taken.add(key)
+            return new
 
     def flush(self) -> None:
         self.flushes += 1

@@ -10,6 +10,7 @@ import pytest
 
 from bipro_ruv import ChecksumMismatchError, Client, ServiceError, Vsnr
 from bipro_ruv._wire.soap import read_envelope
+from bipro_ruv.errors import ConfigurationError
 from bipro_ruv.sandbox import FaultKind, Sandbox
 from bipro_ruv.transfer._download import read_shipment_reply
 from bipro_ruv.transfer._parse import parse_list_reply
@@ -32,7 +33,7 @@ def test_category_filter_is_applied_on_our_side(client: Client) -> None:
 
 @pytest.mark.parametrize("bad", ["9", "12345", "abc", "1234567890"])
 def test_category_filter_must_be_3_6_or_9_digits(client: Client, bad: str) -> None:
-    with pytest.raises(ValueError, match="3, 6 or 9 digits"):
+    with pytest.raises(ConfigurationError, match="3, 6 or 9 digits"):
         client.list_shipments(categories=[bad])
 
 

@@ -134,6 +134,30 @@ def reason(exc: OSError) -> str:
     return str(exc) or type(exc).__name__
 
 
+#: Errors of the file system as a whole, not of one file: a run cannot go on past them.
+SYSTEMIC = frozenset({errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def is_systemic(exc: BaseException) -> bool:
+    """True for a permission, space, read-only or I/O error: every next file would fail too."""
+    return isinstance(exc, OSError) and exc.errno in SYSTEMIC
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Create and remove a file in ``folder``: a folder that cannot take one (no permission, an
+    immutable or read-only folder, a full disk) is a :class:`StorageError` now, not one failure
+    per file later."""
+    try:
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".bipro-ruv-probe-")
+    except OSError as exc:
+        raise storage_error(exc, folder, "write into") from exc
+    os.close(fd)
+    try:
+        os.unlink(name)
+    except OSError as exc:
+        raise storage_error(exc, folder, f"remove a file from {what}") from exc
+
+
 def storage_error(exc: OSError, path: Path, action: str) -> StorageError:
     """``cannot <action> <path>: <reason>``, e.g. ``cannot list the inbox /srv/in: permission denied``."""
     return StorageError(f"cannot {action} {path}: {reason(exc)}", path=path)

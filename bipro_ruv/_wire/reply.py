@@ -190,9 +190,13 @@ class Exchange:
             if inflater is not None:
                 inflater.finish()
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise network_error(exc, self.host, alarm=self._alarm, timeouts=self._timeouts) from exc
+            error = network_error(exc, self.host, alarm=self._alarm, timeouts=self._timeouts)
+            error.during_reply = True  # the server answered, and its reply broke off
+            raise error from exc
         if self._alarm.fired:
-            raise network_error(TimeoutError(), self.host, alarm=self._alarm, timeouts=self._timeouts)
+            error = network_error(TimeoutError(), self.host, alarm=self._alarm, timeouts=self._timeouts)
+            error.during_reply = True
+            raise error
         # Read to its end: urllib3 has put the connection back into the pool, where another
         # exchange (another worker's) may take it while this one is still being processed.
         self._alarm.disarm()

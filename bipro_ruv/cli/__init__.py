@@ -1,4 +1,5 @@
-"""The ``bipro-ruv`` command line: ``login``, ``fetch``, ``link``, ``gdv``, ``sandbox``, ``demo``.
+"""The ``bipro-ruv`` command line: ``login``, ``fetch``, ``shipments``, ``credentials``, ``link``,
+``gdv``, ``sandbox``, ``demo``.
 
 Credentials come from options, the environment (``BIPRO_RUV_USERNAME``,
 ``BIPRO_RUV_PASSWORD``) or a hidden prompt; they are never printed.
@@ -6,148 +7,44 @@ Credentials come from options, the environment (``BIPRO_RUV_USERNAME``,
 
 from __future__ import annotations
 
-import dataclasses
-import functools
+import json
 import logging
 import sys
 import webbrowser
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, TextIO
 
 import click
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bipro_ruv._redact import redact
 from bipro_ruv._version import __version__
-from bipro_ruv.auth._rejections import RejectionReason
+from bipro_ruv.cli._common import (
+    Connection,
+    ExitCode,
+    client_options,
+    console,
+    err_console,
+    errors,
+    inbox_of,
+    terminate_as_interrupt,
+)
+from bipro_ruv.cli.credentials import credentials
+from bipro_ruv.cli.fetch_output import fetch_progress, report_json, report_tables, summary_line, write_ndjson
 from bipro_ruv.cli.gdv_output import check_encoding, print_contracts, print_summary, silence_stdout, stdout_as
+from bipro_ruv.cli.shipments import shipments
 from bipro_ruv.client import Client
 from bipro_ruv.deeplink import DeepLink, DeepLinkKind, deep_link
-from bipro_ruv.errors import AuthenticationError, BiproError, PasswordRejectedEarlierError
+from bipro_ruv.errors import FetchInterrupted
 from bipro_ruv.extranet import DeepLinkSource, ResolvedDeepLink
 from bipro_ruv.gdv import ACCELERATED, DEFAULT_ENCODING, Contract, GdvReader
 from bipro_ruv.gdv.export import CSV_ENCODING, Summary, write_csv, write_json
 from bipro_ruv.profiles import PROFILES
-from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome, Shipment
+from bipro_ruv.transfer.models import Shipment
 from bipro_ruv.vsnr import Vsnr, VsnrKind
 
 __all__ = ["main"]
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _client_options(func: Any) -> Any:
-    options = [
-        click.option("--username", "-u", envvar="BIPRO_RUV_USERNAME", help="Maklerportal user id."),
-        click.option(
-            "--password",
-            envvar="BIPRO_RUV_PASSWORD",
-            help="Password (better: the BIPRO_RUV_PASSWORD variable or the prompt).",
-        ),
-        click.option(
-            "--profile",
-            type=click.Choice(sorted(PROFILES)),
-            default="ruv",
-            show_default=True,
-            envvar="BIPRO_RUV_PROFILE",
-            help="Insurer of the R+V group.",
-        ),
-        click.option(
-            "--base-url", envvar="BIPRO_RUV_BASE_URL", help="Send all services to this host instead."
-        ),
-        click.option(
-            "--ca-bundle",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            envvar="BIPRO_RUV_CA_BUNDLE",
-            help="CA bundle for TLS verification (test systems).",
-        ),
-        click.option(
-            "--state-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            envvar="BIPRO_RUV_STATE_DIR",
-            help="Folder remembering rejected passwords across runs (default: the user's data folder).",
-        ),
-        click.option(
-            "--trust-env",
-            is_flag=True,
-            envvar="BIPRO_RUV_TRUST_ENV",
-            help="Use HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE from the environment (off by default).",
-        ),
-    ]
-
-    @functools.wraps(func)
-    def with_connection(**kwargs: Any) -> Any:
-        names = [field.name for field in dataclasses.fields(_Connection)]
-        connection = _Connection(**{name: kwargs.pop(name) for name in names})
-        return func(connection=connection, **kwargs)
-
-    wrapped: Any = with_connection
-    for option in reversed(options):
-        wrapped = option(wrapped)
-    return wrapped
-
-
-@dataclasses.dataclass(frozen=True)
-class _Connection:
-    """The options every command that talks to the insurer shares."""
-
-    username: str | None
-    password: str | None = dataclasses.field(repr=False)
-    profile: str
-    base_url: str | None
-    ca_bundle: Path | None
-    state_dir: Path | None
-    trust_env: bool
-
-    def client(self) -> Client:
-        """The client; asks for the user id and the password if they were not given."""
-        username = self.username or click.prompt("Benutzerkennung (username)")
-        password = self.password or click.prompt("Passwort", hide_input=True)
-        return Client(
-            username,
-            password,
-            profile=self.profile,
-            base_url=self.base_url,
-            verify=self.ca_bundle or True,
-            state_dir=self.state_dir,
-            trust_env=self.trust_env,
-        )
-
-
-def _shown(text: str) -> str:
-    """Server-supplied text as printed: secrets masked, rich markup characters literal."""
-    return escape(redact(text))
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Print library errors as one clear line and exit non-zero (no traceback)."""
-    try:
-        yield
-    except PasswordRejectedEarlierError as exc:
-        # Not sent at all: the message says when and why the STS refused it, and what to do.
-        err_console.print(f"[bold red]{_shown(str(exc))}[/]", soft_wrap=True)
-        sys.exit(3)
-    except AuthenticationError as exc:
-        reason = RejectionReason.of(exc)
-        err_console.print(
-            f"[bold red]Login refused ({reason.described}):[/] {_shown(str(exc))}", soft_wrap=True
-        )
-        err_console.print(
-            f"What to do: {reason.advice} Until then bipro-ruv will not send this password again.",
-            soft_wrap=True,
-        )
-        sys.exit(3)
-    except BiproError as exc:
-        # One unwrapped line: a path in the message (StorageError) is never cut in two.
-        err_console.print(f"[bold red]{type(exc).__name__}:[/] {_shown(str(exc))}", soft_wrap=True)
-        sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -156,7 +53,13 @@ def _errors() -> Iterator[None]:
     prog_name="bipro-ruv",
     message=f"%(prog)s %(version)s (GDV decoder: {'compiled' if ACCELERATED else 'pure Python'})",
 )
-@click.option("--verbose", "-v", count=True, help="-v: info log, -vv: debug log (secrets are masked).")
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="-v: one line per shipment, -vv: bipro-ruv's debug log, -vvv: also zeep's and urllib3's "
+    "(secrets are masked).",
+)
 def cli(verbose: int) -> None:
     """BiPRO client for the R+V insurance group."""
     if verbose:
@@ -165,15 +68,18 @@ def cli(verbose: int) -> None:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        if verbose < 3:  # -vvv: the libraries underneath too (zeep's schema parsing, urllib3)
+            for noisy in ("zeep", "urllib3", "requests", "charset_normalizer", "filelock"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @cli.command()
-@_client_options
+@client_options
 def login(
-    connection: _Connection,
+    connection: Connection,
 ) -> None:
     """Check the credentials at the STS and show until when the token is valid."""
-    with _errors(), connection.client() as client:
+    with errors(), connection.client() as client:
         info = client.login()
         console.print(
             f"Login OK for [bold]{client.username}[/] at {client.profile.name}. "
@@ -221,96 +127,71 @@ def shipment_table(shipments: Sequence[Shipment], title: str) -> Table:
     return table
 
 
-class _FetchProgress:
-    """A rich progress bar fed by fetch events (called serialized from worker threads)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task("Lieferungen", total=None)
-
-    def __call__(self, event: FetchEvent) -> None:
-        if event.kind is FetchEventKind.LISTED:
-            self.progress.update(self.task, total=event.count)
-        elif event.kind in (FetchEventKind.DONE, FetchEventKind.FAILED) and event.shipment_id:
-            self.progress.advance(self.task)
-
-
-def _run_fetch(client: Client, inbox: Path, *, acknowledge: bool, categories: Sequence[str]) -> FetchReport:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
-        return client.fetch_open_documents(
-            inbox, acknowledge=acknowledge, categories=categories, progress=_FetchProgress(progress)
-        )
-
-
-def report_tables(report: FetchReport) -> list[Table]:
-    """Documents grouped by contract, then the shipments that need attention."""
-    documents = Table(title=f"Dokumente nach Vertrag ({len(report.documents)})")
-    for column in ("Vertrag (VSNR)", "VU", "Dokumentart", "Datei", "Bytes"):
-        documents.add_column(column)
-    rows = sorted(report.documents, key=lambda d: (d.vsnr is None, str(d.vsnr or ""), d.path.as_posix()))
-    for doc in rows:
-        documents.add_row(
-            doc.vsnr.formatted if doc.vsnr else "(ohne VSNR)",
-            doc.vu_number or "",
-            doc.document_type or "",
-            doc.path.relative_to(report.inbox).as_posix(),
-            f"{doc.size:,}".replace(",", "."),
-        )
-    tables = [documents]
-    odd = [doc for doc in report.documents if doc.warnings]
-    if odd:
-        warned = Table(
-            title=f"Gespeichert trotz fehlerhafter Antwort ({len(odd)}): bitte prüfen", style="yellow"
-        )
-        for column in ("Datei", "Prüfsumme", "Hinweis"):
-            warned.add_column(column)
-        for doc in odd:
-            checked = {True: "geprüft", False: "falsch", None: "keine gesendet"}[doc.checksum_verified]
-            warned.add_row(
-                doc.path.relative_to(report.inbox).as_posix(), checked, _shown("; ".join(doc.warnings))
-            )
-        tables.append(warned)
-    if report.failures:
-        problems = Table(title=f"Nicht erledigt ({len(report.failures)})", style="red")
-        for column in ("Lieferung", "Ergebnis", "Fehler"):
-            problems.add_column(column)
-        for result in report.failures:
-            problems.add_row(result.shipment_id, result.outcome.value, _shown(result.error or ""))
-        tables.append(problems)
-    return tables
-
-
-def _summary(report: FetchReport) -> str:
-    parts = [f"{report.count(outcome)} {outcome.value}" for outcome in Outcome if report.count(outcome)]
-    return ", ".join(parts) or "no open shipments"
-
-
 @cli.command()
-@_client_options
+@client_options
 @click.option(
     "--inbox",
-    required=True,
     # Checked by the library, not by click: its StorageError says what is wrong in one line.
     type=click.Path(path_type=Path),
-    help="Folder for the documents (created if missing, its parent must exist); holds the journal.",
+    help="Folder for the documents (created if missing, its parent must exist); holds the journal "
+    "[BIPRO_RUV_INBOX].",
 )
 @click.option("--no-ack", is_flag=True, help="Dry run: store, but do not acknowledge.")
 @click.option("--category", "categories", multiple=True, help="GeVo prefix (3, 6 or 9 digits); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="The report as one JSON document on stdout.")
+@click.option("--ndjson", is_flag=True, help="One JSON line per shipment, then a summary line.")
 def fetch(
-    connection: _Connection,
-    inbox: Path,
+    connection: Connection,
+    inbox: Path | None,
     no_ack: bool,
     categories: tuple[str, ...],
+    as_json: bool,
+    ndjson: bool,
 ) -> None:
-    """Fetch every open document into INBOX, store it durably, then acknowledge it."""
-    with _errors(), connection.client() as client:
-        report = _run_fetch(client, inbox, acknowledge=not no_ack, categories=categories)
-        for table in report_tables(report):
-            console.print(table)
-        console.print(f"Summary: {_summary(report)}. Inbox: {report.inbox}")
-        if not report.ok:
-            sys.exit(1)
+    """Fetch every open document into INBOX, store it durably, then acknowledge it.
+
+    Exit codes: 0 all done (quarantined shipments included), 1 some shipments failed (they
+    stay in the mailbox), 2 usage or configuration, 3 login refused, 4 the inbox cannot be
+    used, 5 the insurer's service not reachable, 130 interrupted (Ctrl-C, SIGTERM: the
+    shipments in progress are finished and the summary printed).
+    """
+    if as_json and ndjson:
+        raise click.UsageError("--json and --ndjson exclude each other.")
+    machine = as_json or ndjson
+    with errors(), terminate_as_interrupt():
+        folder = inbox_of(connection, inbox)
+        settings = connection.settings()
+        client = Client.from_settings(settings)
+    with errors(), terminate_as_interrupt(), client:
+        try:
+            with fetch_progress(err_console, quiet=machine and not err_console.is_terminal) as progress:
+                report = client.fetch_open_documents(
+                    folder,
+                    acknowledge=not no_ack,
+                    categories=categories,
+                    progress=progress,
+                    workers=settings.workers,
+                    quarantine_after=settings.quarantine_after,
+                )
+        except FetchInterrupted as stopped:
+            report = stopped.report
+        if report.interrupted:
+            code = ExitCode.INTERRUPTED
+        else:
+            code = ExitCode.OK if report.ok else ExitCode.SHIPMENTS_FAILED
+        account = str(client.transfer.account)
+        if as_json:
+            click.echo(
+                json.dumps(report_json(report, account=account, exit_code=code), ensure_ascii=False, indent=1)
+            )
+        elif ndjson:
+            write_ndjson(report, sys.stdout, account=account, exit_code=code)
+        else:
+            for table in report_tables(report):
+                console.print(table)
+            console.print(summary_line(report), soft_wrap=True)
+        if code:
+            sys.exit(code)
 
 
 def rule_text(link: DeepLink) -> str:
@@ -333,15 +214,17 @@ def source_text(link: DeepLink) -> str:
 
 
 @cli.command()
-@_client_options
+@client_options
 @click.argument("vsnr")
 @click.option("--online", is_flag=True, help="Ask the insurer's getLinks service (Norm 440); logs in.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the link in the default web browser.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: url, vsnr, kind, rule, source.")
 def link(
-    connection: _Connection,
+    connection: Connection,
     vsnr: str,
     online: bool,
     open_browser: bool,
+    as_json: bool,
 ) -> None:
     """Print the portal deep link for VSNR (any written form) and the rule that applied.
 
@@ -349,18 +232,29 @@ def link(
     contract page, a number without Arbeitsgebiet to the search mask. Offline needs no
     credentials; --online asks getLinks, whose URL may carry a one-time session token.
     """
-    with _errors():
+    with errors():
         number = Vsnr(vsnr)  # an invalid number fails here, before any prompt or request
         result: DeepLink
         if online:
             with connection.client() as client:
                 result = client.deep_link(number, online=True)
         else:
-            result = deep_link(number, PROFILES[connection.profile].portal)
-        # click.echo, not rich: a URL must stay one unwrapped, unstyled line.
-        click.echo(result.url)
-        console.print(f"Rule: {rule_text(result)}", markup=False, highlight=False, soft_wrap=True)
-        console.print(f"Source: {source_text(result)}", markup=False, highlight=False, soft_wrap=True)
+            result = deep_link(number, PROFILES[connection.account_profile].portal)
+        if as_json:
+            document = {
+                "url": result.url,
+                "vsnr": str(number),
+                "vsnr_formatted": number.formatted,
+                "kind": result.kind.value,
+                "rule": rule_text(result),
+                "source": source_text(result),
+            }
+            click.echo(json.dumps(document, ensure_ascii=False))
+        else:
+            # click.echo, not rich: a URL must stay one unwrapped, unstyled line.
+            click.echo(result.url)
+            console.print(f"Rule: {rule_text(result)}", markup=False, highlight=False, soft_wrap=True)
+            console.print(f"Source: {source_text(result)}", markup=False, highlight=False, soft_wrap=True)
         if open_browser and not webbrowser.open(result.url):
             err_console.print("No web browser could be started; open the URL above yourself.")
 
@@ -389,7 +283,7 @@ def gdv_command(file: str, encoding: str, as_json: bool, as_csv: bool) -> None:
     """
     if as_json and as_csv:
         raise click.UsageError("--json and --csv exclude each other.")
-    with _errors():
+    with errors():
         check_encoding(encoding)
         source: str | IO[bytes] = sys.stdin.buffer if file == "-" else file
         reader = GdvReader(source, encoding=encoding)
@@ -419,7 +313,7 @@ def demo() -> None:
     from bipro_ruv.sandbox import Sandbox
 
     with (
-        _errors(),
+        errors(),
         Sandbox() as sb,
         tempfile.TemporaryDirectory(prefix="bipro-ruv-demo-") as inbox,
         tempfile.TemporaryDirectory(prefix="bipro-ruv-demo-state-") as state,
@@ -431,12 +325,12 @@ def demo() -> None:
             console.print(f"Logged in; token valid for {info.lifetime_s:.0f} s.")
             shipments = client.list_shipments()
             console.print(shipment_table(shipments, f"Offene Lieferungen ({len(shipments)})"))
-            report = _run_fetch(client, Path(inbox), acknowledge=True, categories=())
+            with fetch_progress(err_console) as progress:
+                report = client.fetch_open_documents(Path(inbox), progress=progress)
             for table in report_tables(report):
                 console.print(table)
-            console.print(
-                f"Summary: {_summary(report)}. Open shipments left: {len(client.list_shipments())}."
-            )
+            console.print(summary_line(report), soft_wrap=True)
+            console.print(f"Open shipments left: {len(client.list_shipments())}.")
             # The GDV files among what was stored, read into contracts (bipro-ruv gdv FILE for one).
             for delivery in client.gdv.deliveries(report):
                 if delivery.file is None:
@@ -448,6 +342,10 @@ def demo() -> None:
                     f"GDV {delivery.file_name}: {len(delivery.file)} contracts ({listed}), "
                     f"{delivery.file.records} records, {len(delivery.file.warnings)} warnings"
                 )
+
+
+cli.add_command(shipments)
+cli.add_command(credentials)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

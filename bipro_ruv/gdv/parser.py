@@ -80,6 +80,7 @@ class GdvReader:
         record: Record | None = None
         record_prefix = ""
         record_group = ""
+        record_part = 0  # the Teildatensatz number of the last part of ``record``
         vorsatz_parts: list[Part] = []
         transcode = not self._records.one_byte
         encoding = self.encoding
@@ -233,11 +234,12 @@ class GdvReader:
                     if type(premium) is Decimal:
                         packet.premium_sum += premium  # type: ignore[union-attr]  # steady: a packet exists
                 prefix = text[:42]
+                number = layout.part
                 if (
                     record is not None
+                    and record_part < number
                     and record_group == layout.group
                     and record_prefix == prefix
-                    and record[-1].layout.part < layout.part
                 ):
                     record.append(part)
                 else:
@@ -246,6 +248,7 @@ class GdvReader:
                     record_group = layout.group
                     record_prefix = prefix
                     contract.records.append(record)
+                record_part = number
         self.records = line
         file_queued(line + 1)
         if line == 0:

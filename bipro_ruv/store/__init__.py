@@ -9,6 +9,7 @@ none of them, and knows no domain rules (a VSNR is a string here).
 """
 
 from bipro_ruv.store.protocol import (
+    DEFAULT_CONSUMER,
     STATE_DIR,
     UNKNOWN_USER,
     Account,
@@ -22,6 +23,7 @@ from bipro_ruv.store.protocol import (
 from bipro_ruv.store.sqlite import SqliteStore
 
 __all__ = [
+    "DEFAULT_CONSUMER",
     "STATE_DIR",
     "UNKNOWN_USER",
     "Account",

@@ -13,7 +13,14 @@ shipment is gone from the mailbox for good):
 4. :meth:`DocumentStore.mark_acknowledged` (``acknowledged``) once the server confirmed.
 
 ``failed`` (:meth:`DocumentStore.mark_failed`) records the last error of a shipment that
-was not stored. Only the plan must survive a power loss; the later states may be taken
+was not stored; one that failed for the same non-transient reason again and again is
+``quarantined`` (:meth:`DocumentStore.quarantine`): not downloaded again until someone
+releases it (:meth:`DocumentStore.release`).
+
+The hand-off to a consumer (the broker's management software, "MVP"): every document of a
+stored shipment is *pending* for a consumer until the consumer marks it *taken*
+(:meth:`DocumentStore.pending_documents`, :meth:`DocumentStore.mark_taken`); the mark is
+durable before the call returns. Only the plan must survive a power loss; the later states may be taken
 back by one, because the fetcher re-establishes them from the plan and the files.
 
 Every record is keyed by an :class:`Account` (insurer profile + user id), so one store can
@@ -33,6 +40,7 @@ from enum import Enum
 from typing import Protocol
 
 __all__ = [
+    "DEFAULT_CONSUMER",
     "STATE_DIR",
     "UNKNOWN_USER",
     "Account",
@@ -47,6 +55,9 @@ __all__ = [
 #: The folder in an inbox where bipro-ruv keeps its own state: the inbox lock, the spool
 #: and the SQLite store of that inbox.
 STATE_DIR = ".bipro-ruv"
+
+#: The consumer of the hand-off when none is named (the broker's management software).
+DEFAULT_CONSUMER = "mvp"
 
 #: The user id of records written before stores keyed by user (schema 1 of the SQLite
 #: journal keyed by profile only). Such records belong to no account until the first fetch
@@ -89,6 +100,7 @@ class ShipmentState(str, Enum):
     STORED = "stored"  # every file durable; may be acknowledged
     ACKNOWLEDGED = "acknowledged"  # the server confirmed the acknowledgement
     FAILED = "failed"  # not stored; the last error is recorded
+    QUARANTINED = "quarantined"  # failed for the same reason again and again; left alone until released
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,17 @@ class ShipmentRecord:
     stored_at: str | None
     acknowledged_at: str | None
     directory: str | None
+    vu_number: str | None = None
+    category_label: str | None = None
+    created_at_raw: str | None = None
+    failure_key: str | None = None
+    """What the last non-transient failures had in common (an error class), or None."""
+    failure_count: int = 0
+    """How many non-transient failures in a row had :attr:`failure_key`."""
+    quarantined_at: str | None = None
+    quarantine_dir: str | None = None
+    """Where the quarantined reply and its error are kept, relative to the inbox."""
+    first_seen_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -223,8 +246,47 @@ class DocumentStore(Protocol):
         May be buffered until :meth:`flush`."""
         ...
 
-    def mark_failed(self, account: Account, shipment_id: str, info: ShipmentInfo, error: str) -> None:
-        """Remember the error of a shipment that was not stored (a stored one stays stored)."""
+    def mark_failed(
+        self,
+        account: Account,
+        shipment_id: str,
+        info: ShipmentInfo,
+        error: str,
+        *,
+        failure_key: str | None = None,
+    ) -> int:
+        """Remember the error of a shipment that was not stored (a stored one stays stored).
+
+        ``failure_key`` names a non-transient reason (an error class); None is a transient
+        failure (the network), which neither counts nor resets the count. Returns how many
+        failures in a row had this key (0 for a transient one): the fetcher quarantines a
+        shipment when that reaches its limit. Durable: the count must survive the crash a
+        broken shipment may cause."""
+        ...
+
+    def quarantine(self, account: Account, shipment_id: str, quarantine_dir: str | None) -> None:
+        """``quarantined``: not downloaded again until :meth:`release`. ``quarantine_dir``:
+        where its reply and error were kept (relative to the inbox), if anywhere."""
+        ...
+
+    def release(self, account: Account, shipment_id: str) -> ShipmentRecord:
+        """A quarantined (or failed) shipment back to ``failed`` with its count reset: the
+        next fetch downloads it again. Raises if the store does not know it."""
+        ...
+
+    # -- the hand-off to a consumer (the MVP) -------------------------------------------
+
+    def pending_documents(
+        self, account: Account, consumer: str, limit: int | None = None
+    ) -> list[tuple[ShipmentRecord, DocumentRecord]]:
+        """The documents of stored and acknowledged shipments that ``consumer`` has not
+        taken, oldest stored first, each with its shipment."""
+        ...
+
+    def mark_taken(self, account: Account, consumer: str, shipment_id: str, seq: int) -> bool:
+        """``consumer`` has taken this document: durable before it returns. False if it
+        was taken before (a repeated mark is harmless). Raises if the store does not know
+        the document."""
         ...
 
     def flush(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from bipro_ruv._wire.soap import (
 )
 from bipro_ruv._wire.spool import verify_checksum
 from bipro_ruv._wire.xml import NS, child, child_text, children, descendant
-from bipro_ruv.errors import AmbiguousDocumentError, ProtocolError, WrongShipmentError
+from bipro_ruv.errors import AmbiguousDocumentError, ProtocolError, TransportError, WrongShipmentError
 from bipro_ruv.models import Status
 from bipro_ruv.store.protocol import Account, DocumentRecord
 from bipro_ruv.transfer._archive import DEFAULT_LIMITS, ArchiveLimits, unpack_zip
@@ -251,8 +252,7 @@ def _unpacked(
     common: dict[str, Any],
 ) -> list[SpooledDocument]:
     """The members of a ``Komprimierungstyp`` ZIP delivery, each a document of its own."""
-    target = spool_dir / f"zip-{first_seq}"
-    target.mkdir()
+    target = Path(tempfile.mkdtemp(dir=spool_dir, prefix=f"zip-{first_seq}-"))
     members = [
         SpooledDocument(
             seq=first_seq + number,
@@ -411,3 +411,42 @@ def _lieferung_as_document(lieferung: etree._Element, shipment_id: str, spool_di
         sha256=hashlib.sha256(data).hexdigest(),
         checksum_verified=None,
     )
+
+
+def download_raw(
+    endpoint: SoapEndpoint,
+    security: SecurityHeader,
+    request: dict[str, Any],
+    target: Path,
+) -> dict[str, Any]:
+    """getShipment once more, its reply body written to ``target`` as it arrives, unparsed.
+
+    For the quarantine: what a broken shipment sent is kept for a person (or a support
+    request) to look at. Bounded like every reply (the transport's size limit and
+    deadlines); a reply cut off by them is kept as far as it came. Returns the reply's
+    HTTP status, headers, bytes written and how it ended; never raises for the reply's
+    content, only for the network (the caller decides what to do without the copy).
+    """
+    message = endpoint.build("getShipment", security, Request=request)
+
+    def consume(exchange: Exchange, operation: str) -> dict[str, Any]:
+        written = 0
+        ended = "complete"
+        with open(target, "wb") as out:
+            try:
+                for chunk in exchange.chunks(_CHUNK, what=operation):
+                    out.write(chunk)
+                    written += len(chunk)
+            except (ProtocolError, TransportError) as exc:  # a size limit, a cut body: what came is kept
+                ended = f"cut off: {type(exc).__name__}: {exc}"
+            out.flush()
+            os.fsync(out.fileno())
+        return {
+            "http_status": exchange.status_code,
+            "http_reason": exchange.reason,
+            "headers": dict(exchange.headers),
+            "bytes": written,
+            "ended": ended,
+        }
+
+    return endpoint.exchange("getShipment", message, consume, idempotent=True)

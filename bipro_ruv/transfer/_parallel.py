@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
 
+from bipro_ruv.errors import Interrupted
+
 __all__ = ["run_parallel"]
 
 _In = TypeVar("_In")
@@ -22,11 +24,18 @@ def run_parallel(
     it each result, a thread switch per shipment that costs measurable CPU when the work
     items are small.) The first exception stops the other threads from taking new items
     and is raised here once the items in progress are finished. So does an interruption
-    of the calling thread (Ctrl-C): no item is left half done behind its back.
+    of the calling thread (Ctrl-C), as :class:`Interrupted` with the results so far: no item
+    is left half done behind its back. (With one worker the item in progress runs in the
+    calling thread, so Ctrl-C stops it where it is, as a crash would.)
     """
-    if workers <= 1 or len(items) <= 1:
-        return [work(item) for item in items]
     results: list[_Out | None] = [None] * len(items)
+    if workers <= 1 or len(items) <= 1:
+        try:
+            for index, item in enumerate(items):
+                results[index] = work(item)
+        except KeyboardInterrupt as exc:
+            raise Interrupted(list(results)) from exc
+        return cast("list[_Out]", results)
     pending = iter(enumerate(items))
     lock = threading.Lock()
     stop = threading.Event()
@@ -62,8 +71,12 @@ def run_parallel(
     # thread that is still running as stopped, and a second join() would then not wait for it.
     try:
         all_done.wait()
+    except KeyboardInterrupt as exc:
+        stop.set()  # let the items in progress finish, start no more
+        all_done.wait()
+        raise Interrupted(list(results)) from exc
     except BaseException:
-        stop.set()  # e.g. KeyboardInterrupt: let the items in progress finish, start no more
+        stop.set()
         all_done.wait()
         raise
     finally:

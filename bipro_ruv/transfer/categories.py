@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bipro_ruv.errors import ConfigurationError
+
 __all__ = ["category_label", "matches_category", "validate_category_filter"]
 
 #: First three digits: the business area.
@@ -72,12 +74,19 @@ def category_label(code: str | None) -> str | None:
 
 
 def validate_category_filter(prefixes: Iterable[str]) -> tuple[str, ...]:
-    """Category filters are 3-, 6- or 9-digit prefixes (ST_SuchGeVoArt)."""
+    """Category filters are 3-, 6- or 9-digit prefixes (ST_SuchGeVoArt) of a known business
+    area (:data:`AREAS`; ``999999999`` means all). A filter no category can match would make
+    a nightly fetch quietly fetch nothing, so it is refused with the areas there are."""
     result = []
     for prefix in prefixes:
         text = prefix.strip()
         if len(text) not in (3, 6, 9) or not text.isascii() or not text.isdigit():
-            raise ValueError(f"category filter {prefix!r} must be 3, 6 or 9 digits")
+            raise ConfigurationError(
+                f"the category filter {prefix!r} must be 3, 6 or 9 digits (a GeVo prefix)"
+            )
+        if text[:3] not in AREAS and text != "999999999":
+            known = ", ".join(f"{code} {name}" for code, name in AREAS.items())
+            raise ConfigurationError(f"the category filter {prefix!r} names no known business area ({known})")
         result.append(text)
     return tuple(result)
 

@@ -38,15 +38,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from bipro_ruv._wire.fs import make_folder, resolve_folder, storage_error
+from bipro_ruv._wire.fs import check_writable, is_systemic, make_folder, resolve_folder, storage_error
 from bipro_ruv.errors import (
     AuthenticationError,
     BiproError,
     ConfigurationError,
+    FetchInterrupted,
+    Interrupted,
     ServiceError,
+    SessionExpiredError,
     StorageError,
+    TransportError,
 )
 from bipro_ruv.store import (
+    DEFAULT_CONSUMER,
     STATE_DIR,
     Account,
     DocumentRecord,
@@ -57,7 +62,7 @@ from bipro_ruv.store import (
 )
 from bipro_ruv.store.sqlite import SqliteStore
 from bipro_ruv.transfer._download import DownloadedShipment
-from bipro_ruv.transfer._files import unique_path
+from bipro_ruv.transfer._files import safe_filename, unique_path
 from bipro_ruv.transfer._inbox import InboxLayout, InboxLock, empty_folder
 from bipro_ruv.transfer._parallel import run_parallel
 from bipro_ruv.transfer.categories import matches_category
@@ -71,9 +76,13 @@ from bipro_ruv.transfer.models import (
     ShipmentResult,
 )
 
-__all__ = ["STATE_DIR", "Fetcher", "TransferApi"]
+__all__ = ["QUARANTINE_AFTER", "STATE_DIR", "Fetcher", "TransferApi", "failure_key"]
 
 log = logging.getLogger("bipro_ruv.fetch")
+
+#: A shipment that failed this many times in a row for the same non-transient reason is
+#: quarantined (:func:`failure_key`).
+QUARANTINE_AFTER = 3
 
 #: acknowledgeShipment: unknown ID. For a shipment we stored, it means the server
 #: already took an earlier acknowledgement (sent just before a crash).
@@ -93,6 +102,45 @@ class TransferApi(Protocol):
     ) -> DownloadedShipment: ...
 
     def acknowledge_shipment(self, shipment_id: str) -> object: ...
+
+    def download_raw(self, shipment_id: str, target: Path) -> dict[str, Any]: ...
+
+
+def failure_key(exc: BaseException) -> str | None:
+    """What a shipment's failure is about, if it is not transient: the key the quarantine
+    counts by (the error class; for a BiPRO status NOK also its message codes).
+
+    Transient, and never counted: the network before the server answers (refused or failed
+    connections, timeouts, HTTP errors without a SOAP reply), an expired session, and local
+    file system errors (the whole inbox is a :class:`~bipro_ruv.errors.StorageError`, which
+    ends the run instead). Everything the server sent for this one shipment is not: a
+    malformed or unsafe reply, a broken multipart, a wrong checksum, a zip bomb, a status
+    NOK, and a reply that began and then broke off or never ended
+    (:attr:`~bipro_ruv.errors.TransportError.during_reply`): the same shipment's reply
+    breaking off run after run, while the login and the list worked, is that reply's fault.
+    """
+    if isinstance(exc, TransportError):
+        return f"{type(exc).__name__}:reply" if exc.during_reply else None
+    if isinstance(exc, SessionExpiredError | OSError):
+        return None
+    if isinstance(exc, ServiceError):
+        codes = ",".join(sorted({m.code for m in exc.messages if m.code}))
+        return f"{type(exc).__name__}:{codes}" if codes else type(exc).__name__
+    return type(exc).__name__
+
+
+def audit(result: ShipmentResult) -> None:
+    """One INFO line per shipment: id, outcome, documents, contract numbers, error (``-v``)."""
+    vsnrs = sorted({str(d.vsnr or d.vsnr_raw) for d in result.documents if d.vsnr or d.vsnr_raw})
+    log.info(
+        "shipment %s: %s, %d documents%s%s%s",
+        result.shipment_id,
+        result.outcome.value,
+        len(result.documents),
+        f", Kategorie {result.category}" if result.category else "",
+        f", VSNR {', '.join(vsnrs)}" if vsnrs else "",
+        f": {result.error}" if result.error else "",
+    )
 
 
 class Fetcher:
@@ -114,10 +162,21 @@ class Fetcher:
         categories: Sequence[str] = (),
         workers: int = 3,
         progress: Callable[[FetchEvent], None] | None = None,
+        quarantine_after: int = QUARANTINE_AFTER,
+        on_document: Callable[[Document], object] | None = None,
+        consumer: str = DEFAULT_CONSUMER,
     ) -> None:
         if workers < 1:
             raise ConfigurationError("workers must be at least 1")
+        if quarantine_after < 1:
+            raise ConfigurationError("quarantine_after must be at least 1")
         self.api = api
+        self.quarantine_after = quarantine_after
+        self._on_document = on_document
+        self.consumer = consumer
+        self._handoff_lock = threading.Lock()
+        self._handed_off = 0
+        self._handoff_error: str | None = None
         self.inbox = resolve_folder(inbox, "the inbox")
         self.acknowledge = acknowledge
         self.categories = tuple(categories)
@@ -149,6 +208,7 @@ class Fetcher:
         started = datetime.now(timezone.utc)
         state_dir = self.inbox / STATE_DIR
         make_folder(self.inbox, "the inbox")
+        check_writable(self.inbox, "the inbox")  # read-only, immutable, full: now, not per shipment
         make_folder(state_dir, "the state folder")
         results: list[ShipmentResult] = []
         with InboxLock(state_dir / "lock"), self._open_store() as store:
@@ -162,22 +222,84 @@ class Fetcher:
             if self.acknowledge:
                 for pending in store.shipments(self.account, ShipmentState.STORED):
                     results.append(self._acknowledge(pending.shipment_id, recovered=True))
+                    audit(results[-1])
             done = {result.shipment_id for result in results}
-            listed = [
-                item
-                for item in self.api.list_shipments()
-                if item.id not in done and matches_category(item.category, self.categories)
-            ]
+            quarantined = {r.shipment_id: r for r in store.shipments(self.account, ShipmentState.QUARANTINED)}
+            listed = []
+            for item in self.api.list_shipments():
+                if item.id in done or not matches_category(item.category, self.categories):
+                    continue
+                held = quarantined.get(item.id)
+                if held is not None:
+                    results.append(self._held(item, held))
+                    audit(results[-1])
+                else:
+                    listed.append(item)
             self._emit(FetchEventKind.LISTED, count=len(listed))
-            results.extend(run_parallel(self._process, listed, self.workers, name="bipro-fetch"))
+            try:
+                results.extend(run_parallel(self._audited, listed, self.workers, name="bipro-fetch"))
+            except Interrupted as stopped:
+                results.extend(r for r in stopped.partial if isinstance(r, ShipmentResult))
+                log.warning(
+                    "fetch interrupted: %d shipments done, the rest stay in the mailbox", len(results)
+                )
+                raise FetchInterrupted(self._report(started, results, interrupted=True)) from None
             shutil.rmtree(self.spool_root, ignore_errors=True)
+            if self._on_document is not None:
+                store.flush()  # acknowledgements first: the pending documents are read from the store
+                self._hand_off_pending()
+        return self._report(started, results)
+
+    def _report(
+        self, started: datetime, results: list[ShipmentResult], *, interrupted: bool = False
+    ) -> FetchReport:
         return FetchReport(
             inbox=self.inbox,
             acknowledge=self.acknowledge,
             results=tuple(results),
             started_at=started,
             finished_at=datetime.now(timezone.utc),
+            interrupted=interrupted,
+            handed_off=self._handed_off,
+            handoff_error=self._handoff_error,
         )
+
+    # -- the hand-off (push form) ------------------------------------------------------
+
+    def _hand_off(self, documents: Sequence[Document]) -> None:
+        """``on_document(document)`` for each, one at a time, then the durable mark; the first
+        error stops the hand-off for this run (the documents stay pending)."""
+        callback = self._on_document
+        if callback is None or not documents:
+            return
+        store = self._store()
+        with self._handoff_lock:
+            for document in documents:
+                if self._handoff_error is not None:
+                    return
+                try:
+                    callback(document)
+                except Exception as exc:  # noqa: BLE001 - the MVP's failure is reported, not ours
+                    self._handoff_error = f"{document.key}: {type(exc).__name__}: {exc}"
+                    log.warning(
+                        "hand-off to %s stopped at %s: %s; it and the documents after it stay pending",
+                        self.consumer,
+                        document.key,
+                        exc,
+                    )
+                    return
+                store.mark_taken(self.account, self.consumer, document.shipment_id, document.seq)
+                self._handed_off += 1
+
+    def _hand_off_pending(self) -> None:
+        """Whatever is still pending for the consumer: recovered shipments, documents of
+        earlier runs whose hand-off failed or was cut short."""
+        store = self._store()
+        pending = [
+            Document.from_record(record, self.inbox, shipment=shipment)
+            for shipment, record in store.pending_documents(self.account, self.consumer)
+        ]
+        self._hand_off(pending)
 
     @contextmanager
     def _open_store(self) -> Iterator[DocumentStore]:
@@ -225,6 +347,24 @@ class Fetcher:
 
     # -- one shipment -------------------------------------------------------------------
 
+    def _held(self, shipment: Shipment, record: ShipmentRecord) -> ShipmentResult:
+        """A quarantined shipment: reported, not downloaded."""
+        self._emit(FetchEventKind.QUARANTINED, shipment.id, message=record.error)
+        return ShipmentResult(
+            shipment_id=shipment.id,
+            category=shipment.category,
+            category_label=shipment.category_label,
+            outcome=Outcome.QUARANTINED,
+            error=record.error,
+            error_type=(record.failure_key or "").split(":")[0] or None,
+        )
+
+    def _audited(self, shipment: Shipment) -> ShipmentResult:
+        """:meth:`_process`, and one audit line (INFO) of what became of the shipment."""
+        result = self._process(shipment)
+        audit(result)
+        return result
+
     def _process(self, shipment: Shipment) -> ShipmentResult:
         store = self._store()
         sid = shipment.id
@@ -245,7 +385,6 @@ class Fetcher:
             planned = store.documents(self.account, sid)
         self._emit(FetchEventKind.DOWNLOADING, sid)
         spool = self._spool()
-        placed = False
         try:
             downloaded = self.api.download_to_spool(
                 sid, spool, lambda count: self._emit(FetchEventKind.BYTES, sid, count)
@@ -254,14 +393,20 @@ class Fetcher:
             if not self.acknowledge:
                 store.mark_stored(self.account, sid)
             # else "stored" is recorded with the acknowledgement, or by _ack_failed.
-            placed = True
             self._emit(FetchEventKind.STORED, sid)
         except (AuthenticationError, StorageError):
             raise  # the login or the whole inbox (the store), not this shipment
         except (BiproError, OSError) as exc:
+            if isinstance(exc, OSError) and is_systemic(exc):  # the disk or the inbox: end the run
+                raise storage_error(exc, Path(exc.filename or self.inbox), "store a shipment in") from exc
             log.warning("shipment %s not stored: %s", sid, exc)
-            store.mark_failed(self.account, sid, info, f"{type(exc).__name__}: {exc}")
+            key = failure_key(exc)
+            count = store.mark_failed(
+                self.account, sid, info, f"{type(exc).__name__}: {exc}", failure_key=key
+            )
             self._known.add(sid)
+            if key is not None and count >= self.quarantine_after:
+                return self._quarantine(shipment, exc, count)
             self._emit(FetchEventKind.FAILED, sid, message=str(exc))
             return ShipmentResult(
                 shipment_id=sid,
@@ -272,13 +417,89 @@ class Fetcher:
                 error_type=type(exc).__name__,
             )
         finally:
-            if not placed:
-                empty_folder(spool)  # what a failed shipment left; a stored one moved everything
+            # What the shipment left: partial files of a failed one, the folders a stored ZIP
+            # delivery was unpacked into. The next shipment on this worker finds it empty.
+            empty_folder(spool)
         documents = tuple(
-            Document.from_record(entry, self.inbox, doc.warnings)
+            Document.from_record(entry, self.inbox, doc.warnings, shipment=info)
             for doc, entry in zip(downloaded.documents, entries, strict=True)
         )
-        return self._acknowledge(sid, recovered=False, category=shipment.category, documents=documents)
+        result = self._acknowledge(
+            sid,
+            recovered=False,
+            category=shipment.category,
+            category_label=shipment.category_label,
+            documents=documents,
+        )
+        self._hand_off(documents)
+        return result
+
+    def _quarantine(self, shipment: Shipment, exc: BaseException, count: int) -> ShipmentResult:
+        """Keep the reply and the error under ``<inbox>/.bipro-ruv/quarantine/``, then mark
+        the shipment quarantined: not downloaded again until released by hand."""
+        sid = shipment.id
+        error = f"{type(exc).__name__}: {exc}"
+        relative = self._keep_reply(sid, error, count)
+        self._store().quarantine(self.account, sid, relative)
+        log.warning(
+            "shipment %s quarantined after %d failures (%s); it stays in the mailbox: "
+            "see `bipro-ruv shipments show %s`",
+            sid,
+            count,
+            error,
+            sid,
+        )
+        self._emit(FetchEventKind.QUARANTINED, sid, message=error)
+        return ShipmentResult(
+            shipment_id=sid,
+            category=shipment.category,
+            category_label=shipment.category_label,
+            outcome=Outcome.QUARANTINED,
+            error=error,
+            error_type=type(exc).__name__,
+        )
+
+    def _keep_reply(self, shipment_id: str, error: str, count: int) -> str | None:
+        """The shipment's reply once more, unparsed, with the error beside it; the folder
+        relative to the inbox, or None if not even the error could be written."""
+        root = self.inbox / STATE_DIR / "quarantine"
+        folder: Path | None = None
+        try:
+            root.mkdir(exist_ok=True)
+            for _ in range(100):
+                candidate = unique_path(root, safe_filename(shipment_id), [])
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    continue  # another worker took that name meanwhile (ids alike once made safe)
+                folder = candidate
+                break
+        except OSError as exc:
+            log.warning("the reply of quarantined shipment %s is not kept: %s", shipment_id, exc)
+            return None
+        if folder is None:
+            log.warning("the reply of quarantined shipment %s is not kept: no free folder name", shipment_id)
+            return None
+        note = [
+            f"shipment: {shipment_id}",
+            f"account: {self.account}",
+            f"quarantined: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+            f"failures in a row: {count}",
+            f"error: {error}",
+        ]
+        try:
+            reply = self.api.download_raw(shipment_id, folder / "reply.bin")
+        except (BiproError, OSError) as exc:
+            note.append(f"reply: not kept ({type(exc).__name__}: {exc})")
+        else:
+            note.append(f"reply: reply.bin, {reply['bytes']} bytes, {reply['ended']}")
+            note.append(f"http: {reply['http_status']} {reply['http_reason']}")
+            note.extend(f"header {name}: {value}" for name, value in sorted(reply["headers"].items()))
+        try:
+            (folder / "error.txt").write_text("\n".join(note) + "\n", encoding="utf-8")
+        except OSError as exc:
+            log.warning("the error of quarantined shipment %s is not kept: %s", shipment_id, exc)
+        return folder.relative_to(self.inbox).as_posix()
 
     def _spool(self) -> Path:
         """This worker thread's spool folder (emptied after every shipment)."""
@@ -333,16 +554,26 @@ class Fetcher:
         *,
         recovered: bool,
         category: str | None = None,
+        category_label: str | None = None,
         documents: tuple[Document, ...] | None = None,
     ) -> ShipmentResult:
         store = self._store()
         if documents is None:
             record = store.shipment(self.account, shipment_id)
             category = record.category if record else None
+            category_label = record.category_label if record else None
             documents = tuple(
-                Document.from_record(doc, self.inbox) for doc in store.documents(self.account, shipment_id)
+                Document.from_record(doc, self.inbox, shipment=record)
+                for doc in store.documents(self.account, shipment_id)
             )
-        base: dict[str, Any] = {"shipment_id": shipment_id, "category": category, "documents": documents}
+        if category_label is None and documents:
+            category_label = documents[0].category_label
+        base: dict[str, Any] = {
+            "shipment_id": shipment_id,
+            "category": category,
+            "category_label": category_label,
+            "documents": documents,
+        }
         if not self.acknowledge:
             self._emit(FetchEventKind.DONE, shipment_id)
             return ShipmentResult(outcome=Outcome.STORED, **base)

@@ -13,11 +13,21 @@ from pathlib import Path
 
 from pydantic import Field
 
+from bipro_ruv._wire import timestamps
 from bipro_ruv.models import FrozenModel
-from bipro_ruv.store.protocol import DocumentRecord
+from bipro_ruv.store.protocol import DocumentRecord, ShipmentInfo, ShipmentRecord
+from bipro_ruv.transfer.categories import category_label
 from bipro_ruv.vsnr import Vsnr
 
-__all__ = ["Document", "FetchEvent", "FetchEventKind", "FetchReport", "Outcome", "Shipment", "ShipmentResult"]
+__all__ = [
+    "Document",
+    "FetchEvent",
+    "FetchEventKind",
+    "FetchReport",
+    "Outcome",
+    "Shipment",
+    "ShipmentResult",
+]
 
 
 class Shipment(FrozenModel):
@@ -67,15 +77,47 @@ class Document(FrozenModel):
         description="What was wrong with the reply but did not cost the document (e.g. a multipart "
         "reply without its closing delimiter); only on documents fetched in this run, not in the journal",
     )
+    account: str | None = Field(None, description="Whose document: insurer profile/user id (``ruv/rom4711``)")
+    category: str | None = Field(None, description="Kategorie of its shipment (9-digit GeVo code)")
+    category_label: str | None = Field(None, description="German label of the Kategorie, if known")
+    created_at: datetime | None = Field(
+        None, description="Einstellzeitpunkt of its shipment (naive: provider local time)"
+    )
+    created_at_raw: str | None = Field(None, description="Einstellzeitpunkt as sent")
+
+    @property
+    def key(self) -> str:
+        """A stable identity for an importer: ``profile/user/shipment id/position``.
+
+        The same document has the same key in every run and every process, so an MVP that
+        records the keys it imported (in the same transaction as the import) imports each
+        document exactly once, even when it is handed a document again after a crash
+        (:class:`~bipro_ruv.transfer.handoff.Handoff`)."""
+        return f"{self.account or '-'}/{self.shipment_id}/{self.seq}"
 
     @classmethod
-    def from_record(cls, record: DocumentRecord, inbox: Path, warnings: tuple[str, ...] = ()) -> Document:
+    def from_record(
+        cls,
+        record: DocumentRecord,
+        inbox: Path,
+        warnings: tuple[str, ...] = (),
+        shipment: ShipmentRecord | ShipmentInfo | None = None,
+    ) -> Document:
         """The document a store's record describes; ``inbox`` is what ``record.path`` is relative to.
 
         ``warnings`` are those of a document fetched in this run: a store does not keep them.
+        ``shipment``: its shipment's record or info (category, label, Einstellzeitpunkt).
         """
         path = inbox / record.path
+        category = shipment.category if shipment is not None else None
+        label = shipment.category_label if shipment is not None else None
+        created_raw = shipment.created_at_raw if shipment is not None else None
         return cls(
+            account=str(record.account),
+            category=category,
+            category_label=label or category_label(category),
+            created_at=_created_at(created_raw),
+            created_at_raw=created_raw,
             shipment_id=record.shipment_id,
             seq=record.seq,
             path=path,
@@ -95,6 +137,15 @@ class Document(FrozenModel):
         )
 
 
+def _created_at(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return timestamps.parse_datetime(raw)
+    except ValueError:
+        return None
+
+
 class Outcome(str, Enum):
     """What happened to one shipment during a fetch."""
 
@@ -102,6 +153,7 @@ class Outcome(str, Enum):
     STORED = "stored"  # stored; not acknowledged (dry run, or the acknowledgement failed)
     RECOVERED = "recovered"  # stored in an earlier run, acknowledged now without downloading again
     FAILED = "failed"  # nothing acknowledged; it stays in the mailbox for the next run
+    QUARANTINED = "quarantined"  # failed for the same reason run after run: left alone until released
 
 
 class ShipmentResult(FrozenModel):
@@ -127,11 +179,29 @@ class FetchReport(FrozenModel):
     def documents(self) -> tuple[Document, ...]:
         return tuple(doc for result in self.results for doc in result.documents)
 
+    interrupted: bool = Field(
+        False, description="Stopped by Ctrl-C/SIGTERM: the shipments not listed here stay in the mailbox"
+    )
+    handed_off: int = Field(0, description="Documents the on_document callback took in this run")
+    handoff_error: str | None = Field(
+        None, description="Why the hand-off to on_document stopped; its documents stay pending"
+    )
+
     @property
     def failures(self) -> tuple[ShipmentResult, ...]:
+        """Shipments that failed in this run, or were stored but not acknowledged (quarantined
+        ones are not failures: they are reported by :attr:`quarantined`)."""
         return tuple(
-            result for result in self.results if result.outcome is Outcome.FAILED or result.error is not None
+            result
+            for result in self.results
+            if result.outcome is not Outcome.QUARANTINED
+            and (result.outcome is Outcome.FAILED or result.error is not None)
         )
+
+    @property
+    def quarantined(self) -> tuple[ShipmentResult, ...]:
+        """Shipments in quarantine: left in the mailbox, not downloaded (``bipro-ruv shipments``)."""
+        return tuple(result for result in self.results if result.outcome is Outcome.QUARANTINED)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +222,7 @@ class FetchEventKind(str, Enum):
     ACKNOWLEDGED = "acknowledged"  # the server confirmed; journal not yet updated
     DONE = "done"  # journal: acknowledged (or stored, in a dry run)
     FAILED = "failed"
+    QUARANTINED = "quarantined"  # message = the reason; not downloaded (again) until released
 
 
 class FetchEvent(FrozenModel):

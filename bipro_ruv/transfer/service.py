@@ -17,12 +17,13 @@ from bipro_ruv._wire.fs import make_folder, resolve_folder, storage_error
 from bipro_ruv._wire.soap import check_status
 from bipro_ruv.auth.connection import Connection
 from bipro_ruv.models import Status
-from bipro_ruv.store import Account, DocumentStore
-from bipro_ruv.transfer._download import DownloadedShipment, download_shipment
+from bipro_ruv.store import DEFAULT_CONSUMER, Account, DocumentStore
+from bipro_ruv.transfer._download import DownloadedShipment, download_raw, download_shipment
 from bipro_ruv.transfer._files import move_unique
 from bipro_ruv.transfer._parse import parse_list_reply, response_element
 from bipro_ruv.transfer.categories import category_label, matches_category, validate_category_filter
-from bipro_ruv.transfer.fetch import Fetcher
+from bipro_ruv.transfer.fetch import QUARANTINE_AFTER, Fetcher
+from bipro_ruv.transfer.handoff import Handoff
 from bipro_ruv.transfer.models import Document, FetchEvent, FetchReport, Shipment
 
 __all__ = ["TransferService"]
@@ -80,6 +81,15 @@ class TransferService:
             lambda token: download_shipment(endpoint, token.header, request, spool_dir, on_bytes=on_bytes)
         )
 
+    def download_raw(self, shipment_id: str, target: Path) -> dict[str, Any]:
+        """getShipment with its reply body written to ``target`` unparsed (for the quarantine);
+        returns the HTTP status, headers, size and how the reply ended."""
+        endpoint = self._connection.endpoint(ServiceKind.TRANSFER)
+        request = self._request(ID=shipment_id)
+        return self._connection.with_token(
+            lambda token: download_raw(endpoint, token.header, request, target)
+        )
+
     def get_shipment(self, shipment_id: str, directory: str | Path) -> tuple[Shipment, list[Document]]:
         """Download one shipment (``getShipment``) and store its documents in ``directory``.
 
@@ -122,6 +132,9 @@ class TransferService:
         workers: int = 3,
         progress: Callable[[FetchEvent], None] | None = None,
         store: DocumentStore | None = None,
+        on_document: Callable[[Document], object] | None = None,
+        consumer: str = DEFAULT_CONSUMER,
+        quarantine_after: int = QUARANTINE_AFTER,
     ) -> FetchReport:
         """Fetch every open shipment into ``inbox``, store it durably, then acknowledge it.
 
@@ -133,6 +146,18 @@ class TransferService:
         others. ``progress`` is called (from worker threads, serialized) with
         :class:`FetchEvent` objects. ``store``: your own document store instead of the
         inbox's journal (records keyed by this account; flushed at the end, not closed).
+
+        ``on_document``: the push form of the hand-off (:class:`~.handoff.Handoff`): called
+        with each stored document once its files are durable, one at a time, and the
+        document marked taken by ``consumer`` after it returns; at the end of the run also
+        with every document still pending for ``consumer`` (stored earlier, or whose
+        hand-off failed). An exception from it stops the hand-off for this run
+        (``report.handoff_error``), never the fetch; its documents stay pending.
+
+        ``quarantine_after``: a shipment that failed this many times in a row for the same
+        non-transient reason (:func:`~.fetch.failure_key`) is quarantined: its reply and the
+        error are kept under ``inbox/.bipro-ruv/quarantine/``, it stays in the mailbox and
+        is not downloaded again until released (``bipro-ruv shipments retry``).
         """
         self._connection.check_open()
         fetcher = Fetcher(
@@ -144,5 +169,15 @@ class TransferService:
             categories=validate_category_filter(categories or ()),
             workers=workers,
             progress=progress,
+            quarantine_after=quarantine_after,
+            on_document=on_document,
+            consumer=consumer,
         )
         return fetcher.run()
+
+    def handoff(
+        self, inbox: str | Path, *, consumer: str = DEFAULT_CONSUMER, store: DocumentStore | None = None
+    ) -> Handoff:
+        """The documents stored in ``inbox`` for this account that ``consumer`` has not taken
+        (:class:`~.handoff.Handoff`; close it, or use it in a ``with`` block)."""
+        return Handoff(inbox, self.account, consumer=consumer, store=store)

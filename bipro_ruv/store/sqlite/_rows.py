@@ -20,6 +20,12 @@ from bipro_ruv.store.protocol import (
 
 __all__ = [
     "ADOPT",
+    "FAILURE",
+    "HAS_DOCUMENT",
+    "MARK_TAKEN",
+    "PENDING_DOCUMENTS",
+    "QUARANTINE",
+    "RELEASE",
     "DELETE_DOCUMENTS",
     "DIRECTORY_KEYS",
     "HAS_SHIPMENTS",
@@ -51,6 +57,18 @@ SELECT_DOCUMENTS = (
 SHIPMENT_IDS = "SELECT shipment_id FROM shipments WHERE profile = ? AND user_id = ?"
 HAS_SHIPMENTS = "SELECT 1 FROM shipments WHERE profile = ? AND user_id = ? LIMIT 1"
 DIRECTORY_KEYS = "SELECT directory_key FROM shipments WHERE directory_key IS NOT NULL"
+HAS_DOCUMENT = "SELECT 1 FROM documents WHERE profile = ? AND user_id = ? AND shipment_id = ? AND seq = ?"
+
+# The documents of stored and acknowledged shipments a consumer has not taken, oldest first.
+# Parameters: profile, user_id, stored, acknowledged, consumer, limit (-1: none).
+PENDING_DOCUMENTS = (
+    "SELECT d.* FROM documents d JOIN shipments s"
+    " ON s.profile = d.profile AND s.user_id = d.user_id AND s.shipment_id = d.shipment_id"
+    " WHERE d.profile = ? AND d.user_id = ? AND s.state IN (?, ?) AND NOT EXISTS"
+    " (SELECT 1 FROM handoffs h WHERE h.consumer = ? AND h.profile = d.profile AND h.user_id = d.user_id"
+    " AND h.shipment_id = d.shipment_id AND h.seq = d.seq)"
+    " ORDER BY COALESCE(s.stored_at, s.acknowledged_at, s.first_seen_at), d.shipment_id, d.seq LIMIT ?"
+)
 
 # -- writes ------------------------------------------------------------------------------
 
@@ -71,6 +89,31 @@ UPSERT = (
     " error = excluded.error, state = CASE WHEN state IN (?, ?) THEN state ELSE excluded.state END,"
     " directory = COALESCE(excluded.directory, directory),"
     " directory_key = COALESCE(excluded.directory_key, directory_key)"
+)
+
+# Parameters: consumer, profile, user_id, shipment_id, seq, taken_at.
+MARK_TAKEN = (
+    "INSERT OR IGNORE INTO handoffs (consumer, profile, user_id, shipment_id, seq, taken_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+# The failure count of a shipment. Parameters: failure_key, failure_count, profile, user_id, shipment_id.
+FAILURE = (
+    "UPDATE shipments SET failure_key = ?, failure_count = ?"
+    " WHERE profile = ? AND user_id = ? AND shipment_id = ?"
+)
+
+# Parameters: quarantined, now, quarantine_dir, profile, user_id, shipment_id.
+QUARANTINE = (
+    "UPDATE shipments SET state = ?, quarantined_at = ?, quarantine_dir = ?"
+    " WHERE profile = ? AND user_id = ? AND shipment_id = ?"
+)
+
+# Back to "failed", count reset; a stored or acknowledged shipment keeps its state.
+# Parameters: stored, acknowledged, failed, profile, user_id, shipment_id.
+RELEASE = (
+    "UPDATE shipments SET state = CASE WHEN state IN (?, ?) THEN state ELSE ? END, failure_key = NULL,"
+    " failure_count = 0, quarantined_at = NULL WHERE profile = ? AND user_id = ? AND shipment_id = ?"
 )
 
 DELETE_DOCUMENTS = "DELETE FROM documents WHERE profile = ? AND user_id = ? AND shipment_id = ?"
@@ -162,6 +205,14 @@ def shipment(row: sqlite3.Row) -> ShipmentRecord:
         stored_at=row["stored_at"],
         acknowledged_at=row["acknowledged_at"],
         directory=row["directory"],
+        vu_number=row["vu_number"],
+        category_label=row["category_label"],
+        created_at_raw=row["created_at_raw"],
+        failure_key=row["failure_key"],
+        failure_count=row["failure_count"],
+        quarantined_at=row["quarantined_at"],
+        quarantine_dir=row["quarantine_dir"],
+        first_seen_at=row["first_seen_at"],
     )
 
 

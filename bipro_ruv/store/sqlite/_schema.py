@@ -8,6 +8,10 @@ The schema version is SQLite's ``PRAGMA user_version``:
   fetch of their profile adopts them (:meth:`.SqliteStore.adopt`). Until then they belong
   to no account: a fetch would not see them, and would download a stored but
   unacknowledged shipment again, so a fetch adopts before it reads anything.
+- **3**: the quarantine (``failure_key``, ``failure_count``, ``quarantined_at``,
+  ``quarantine_dir`` on shipments) and the hand-off to consumers (table ``handoffs``: one
+  row per document a consumer has taken). Added columns and a new table: schema 2 rows
+  keep their meaning.
 
 Creating and migrating happen in one transaction with the new version number: a crash
 during a migration leaves the journal at its old version, and the next open migrates
@@ -27,7 +31,20 @@ __all__ = ["SCHEMA_VERSION", "prepare"]
 
 log = logging.getLogger("bipro_ruv.journal")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+#: Which consumer (the MVP) took which document: :meth:`.SqliteStore.mark_taken`.
+_HANDOFFS = """CREATE TABLE handoffs (
+    consumer         TEXT NOT NULL,
+    profile          TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    shipment_id      TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    taken_at         TEXT NOT NULL,
+    PRIMARY KEY (consumer, profile, user_id, shipment_id, seq),
+    FOREIGN KEY (profile, user_id, shipment_id, seq) REFERENCES documents (profile, user_id, shipment_id, seq)
+        ON UPDATE CASCADE ON DELETE CASCADE
+)"""
 
 #: The current tables. ``directory_key`` and ``path_key`` are unique across accounts: the
 #: journal belongs to one inbox, and no two plans may name one folder or file in it.
@@ -49,6 +66,10 @@ _TABLES = (
     first_seen_at    TEXT NOT NULL,
     stored_at        TEXT,
     acknowledged_at  TEXT,
+    failure_key      TEXT,
+    failure_count    INTEGER NOT NULL DEFAULT 0,
+    quarantined_at   TEXT,
+    quarantine_dir   TEXT,
     PRIMARY KEY (profile, user_id, shipment_id)
 )""",
     """CREATE TABLE documents (
@@ -73,6 +94,16 @@ _TABLES = (
         ON UPDATE CASCADE
 )""",
     "CREATE INDEX documents_vsnr ON documents (vsnr)",
+    _HANDOFFS,
+)
+
+# Schema 2 -> 3: new columns and a new table.
+_FROM_2 = (
+    "ALTER TABLE shipments ADD COLUMN failure_key TEXT",
+    "ALTER TABLE shipments ADD COLUMN failure_count INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE shipments ADD COLUMN quarantined_at TEXT",
+    "ALTER TABLE shipments ADD COLUMN quarantine_dir TEXT",
+    _HANDOFFS,
 )
 
 # Schema 1 -> 2: the old tables are renamed aside, the new ones created as above, the rows
@@ -134,6 +165,10 @@ def _upgrade(db: sqlite3.Connection, path: Path) -> None:
                 # Schema 1, also when its version was never set (0): the old code created
                 # its tables and set the version in two steps.
                 _migrate_from_1(db, path)
+            elif "failure_key" not in _columns(db, "shipments"):
+                for statement in _FROM_2:
+                    db.execute(statement)
+                log.info("journal %s: schema 2 -> %d (quarantine, hand-off)", path, SCHEMA_VERSION)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:

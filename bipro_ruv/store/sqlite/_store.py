@@ -304,11 +304,93 @@ class SqliteStore:
                 log.warning("%d acknowledged shipments were not in the journal", len(batch) - cursor.rowcount)
 
     @mapped("write to")
-    def mark_failed(self, account: Account, shipment_id: str, info: ShipmentInfo, error: str) -> None:
-        """Remember the error; a shipment that was never stored will be downloaded again next run."""
+    def mark_failed(
+        self,
+        account: Account,
+        shipment_id: str,
+        info: ShipmentInfo,
+        error: str,
+        *,
+        failure_key: str | None = None,
+    ) -> int:
+        """Remember the error; a shipment that was never stored will be downloaded again next
+        run. Counts the non-transient failures in a row (:meth:`.DocumentStore.mark_failed`).
+        Not fsync'ed: a crash of the process keeps it, a power loss may cost one count (one
+        more night before the quarantine)."""
+        key = (account.profile, account.user_id, shipment_id)
         with self._transaction(durable=False) as db:
+            before = db.execute(sql.SELECT_SHIPMENT, key).fetchone()
             row = sql.upsert_row(account, shipment_id, info, ShipmentState.FAILED, error, None)
             db.execute(sql.UPSERT, row)
+            if failure_key is None:
+                return 0
+            count = 1
+            if before is not None and before["failure_key"] == failure_key:
+                count = before["failure_count"] + 1
+            db.execute(sql.FAILURE, (failure_key, count, *key))
+        return count
+
+    @mapped("write to")
+    def quarantine(self, account: Account, shipment_id: str, quarantine_dir: str | None) -> None:
+        params = (ShipmentState.QUARANTINED.value, sql.now(), quarantine_dir)
+        with self._transaction() as db:
+            cursor = db.execute(sql.QUARANTINE, (*params, account.profile, account.user_id, shipment_id))
+        if cursor.rowcount != 1:
+            raise JournalError(
+                f"the journal {self.path} has no shipment {shipment_id!r} of {account} to quarantine",
+                path=self.path,
+            )
+
+    @mapped("write to")
+    def release(self, account: Account, shipment_id: str) -> ShipmentRecord:
+        states = (ShipmentState.STORED.value, ShipmentState.ACKNOWLEDGED.value, ShipmentState.FAILED.value)
+        with self._transaction() as db:
+            db.execute(sql.RELEASE, (*states, account.profile, account.user_id, shipment_id))
+            row = db.execute(sql.SELECT_SHIPMENT, (account.profile, account.user_id, shipment_id)).fetchone()
+        if row is None:
+            raise JournalError(
+                f"the journal {self.path} has no shipment {shipment_id!r} of {account}", path=self.path
+            )
+        return sql.shipment(row)
+
+    # -- the hand-off ------------------------------------------------------------------
+
+    @mapped("read")
+    def pending_documents(
+        self, account: Account, consumer: str, limit: int | None = None
+    ) -> list[tuple[ShipmentRecord, DocumentRecord]]:
+        states = (ShipmentState.STORED.value, ShipmentState.ACKNOWLEDGED.value)
+        params = (account.profile, account.user_id, *states, consumer, -1 if limit is None else limit)
+        shipments: dict[str, ShipmentRecord] = {}
+        result: list[tuple[ShipmentRecord, DocumentRecord]] = []
+        with self._lock:
+            self._db.execute("BEGIN")  # one snapshot for the documents and their shipments
+            try:
+                for row in self._db.execute(sql.PENDING_DOCUMENTS, params).fetchall():
+                    document = sql.document(row)
+                    shipment = shipments.get(document.shipment_id)
+                    if shipment is None:
+                        key = (account.profile, account.user_id, document.shipment_id)
+                        shipment = sql.shipment(self._db.execute(sql.SELECT_SHIPMENT, key).fetchone())
+                        shipments[document.shipment_id] = shipment
+                    result.append((shipment, document))
+            finally:
+                self._db.execute("COMMIT")
+        return result
+
+    @mapped("write to")
+    def mark_taken(self, account: Account, consumer: str, shipment_id: str, seq: int) -> bool:
+        """Durable (``synchronous=FULL``) before it returns: a consumer that was told "taken"
+        is never given the document again, whatever happens next."""
+        key = (account.profile, account.user_id, shipment_id, seq)
+        with self._transaction() as db:
+            if db.execute(sql.HAS_DOCUMENT, key).fetchone() is None:
+                raise JournalError(
+                    f"the journal {self.path} has no document {seq} of shipment {shipment_id!r} of {account}",
+                    path=self.path,
+                )
+            cursor = db.execute(sql.MARK_TAKEN, (consumer, *key, sql.now()))
+        return cursor.rowcount == 1
 
     @mapped("write to")
     def close(self) -> None:
