@@ -82,6 +82,7 @@ __all__ = [
     "BiproError",
     "ChecksumMismatchError",
     "ConfigurationError",
+    "CsvFormatError",
     "DataPackageError",
     "DocumentError",
     "GdvFormatError",
@@ -419,6 +420,24 @@ class JournalError(StorageError):
 
 class DataPackageError(BiproError):
     """A downloaded data package (portal list, CSV) cannot be read at all."""
+
+
+class CsvFormatError(DataPackageError):
+    """A CSV data package cannot be read: no known header, a wrong delimiter, an unknown or
+    missing required column, a broken number or date. ``line`` (1-based, of the file) and
+    ``column`` (its header name) say where, when there is a where."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        **context: Unpack[_ServerContext],
+    ) -> None:
+        super().__init__(message, **context)
+        self.line = line
+        self.column = column
 
 
 class GdvFormatError(BiproError):
