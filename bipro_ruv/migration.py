@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -138,16 +139,24 @@ def parse_migration_list(data: bytes) -> MigrationList:
     header_index, delimiter, columns = _find_header(lines)
     records: list[CondorMigration] = []
     errors: list[MigrationRowError] = []
-    for index in range(header_index + 1, len(lines)):
-        line = lines[index]
-        cells = [cell.strip() for cell in _cells(line, delimiter)]
-        if not any(cells):
-            continue
-        row = _parse_row(cells, columns, line_number=index + 1, raw=line)
-        if isinstance(row, CondorMigration):
-            records.append(row)
-        else:
-            errors.append(row)
+    # One reader over the rest of the file, not one per line: a quoted field may hold a line
+    # break (a policyholder's name with a second line), and its record goes on in the next line.
+    reader = csv.reader(io.StringIO("\n".join(lines[header_index + 1 :]), newline=""), delimiter=delimiter)
+    start = header_index + 2  # 1-based line of the record being read
+    try:
+        for record in reader:
+            end = header_index + 1 + reader.line_num
+            cells = [cell.strip() for cell in record]
+            if any(cells):
+                raw = "\n".join(lines[start - 1 : end])
+                row = _parse_row(cells, columns, line_number=start, raw=raw)
+                if isinstance(row, CondorMigration):
+                    records.append(row)
+                else:
+                    errors.append(row)
+            start = end + 1
+    except csv.Error as exc:
+        raise DataPackageError(f"line {start} of the migration list is no readable CSV: {exc}") from exc
     return MigrationList(
         records=tuple(records),
         errors=tuple(errors),

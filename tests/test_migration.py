@@ -93,6 +93,24 @@ def test_utf16_tab_separated_as_excel_saves_unicode_text() -> None:
     )
 
 
+def test_a_quoted_field_may_hold_a_line_break() -> None:
+    # Seen in Excel exports: a name with a second line, quoted. It used to split the record in
+    # two (a row error and a lost number); the next record's line number must count both lines.
+    text = "\r\n".join(
+        [
+            HEADER,
+            '4711;70/850632;32123456789;040;01.10.2016;"Müller GmbH\r\nz. Hd. Frau Müller"',
+            "4711;70/850633;32123456790;040;01.10.2016;Meier",
+        ]
+    )
+    result = parse_migration_list(text.encode("cp1252"))
+    assert result.errors == ()
+    first, second = result.records
+    assert first.policyholder == "Müller GmbH\nz. Hd. Frau Müller"  # line ends are read as LF
+    assert (first.line_number, second.line_number) == (2, 4)
+    assert second.old == "70/850633"
+
+
 def test_utf8_without_bom_is_read_as_utf8() -> None:
     text = "Alte Vertragsnummer;Neue Vertragsnummer;Name VN\n70/850632;32123456789;Jörg"
     result = parse_migration_list(text.encode("utf-8"))

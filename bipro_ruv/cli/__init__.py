@@ -1,5 +1,5 @@
 """The ``bipro-ruv`` command line: ``login``, ``fetch``, ``shipments``, ``credentials``, ``link``,
-``gdv``, ``sandbox``, ``demo``.
+``gdv``, ``csv``, ``sandbox``, ``demo``.
 
 Credentials come from options, the environment (``BIPRO_RUV_USERNAME``,
 ``BIPRO_RUV_PASSWORD``) or a hidden prompt; they are never printed.
@@ -31,6 +31,7 @@ from bipro_ruv.cli._common import (
     terminate_as_interrupt,
 )
 from bipro_ruv.cli.credentials import credentials
+from bipro_ruv.cli.datapackage import csv_command
 from bipro_ruv.cli.fetch_output import fetch_progress, report_json, report_tables, summary_line, write_ndjson
 from bipro_ruv.cli.gdv_output import check_encoding, print_contracts, print_summary, silence_stdout, stdout_as
 from bipro_ruv.cli.shipments import shipments
@@ -346,6 +347,7 @@ def demo() -> None:
 
 cli.add_command(shipments)
 cli.add_command(credentials)
+cli.add_command(csv_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
