@@ -29,6 +29,7 @@ from bipro_ruv._wire.transport import HttpTransport
 from bipro_ruv.auth import Password, SecurityToken, TokenManager, TokenProvider
 from bipro_ruv.auth.connection import Connection
 from bipro_ruv.auth.credentials import Credentials, UsernamePassword
+from bipro_ruv.datapackages.service import DataPackageService
 from bipro_ruv.deeplink import PortalLinks
 from bipro_ruv.extranet import ExtranetService, Link, PartnerQuery, ResolvedDeepLink
 from bipro_ruv.gdv.service import GdvService
@@ -169,6 +170,12 @@ class Client:
         """GDV Bestand and Inkasso files from the mailbox, parsed
         (:class:`~bipro_ruv.gdv.service.GdvService`)."""
         return GdvService(self.transfer)
+
+    @cached_property
+    def datapackages(self) -> DataPackageService:
+        """R+V's CSV data packages from the mailbox, read
+        (:class:`~bipro_ruv.datapackages.service.DataPackageService`)."""
+        return DataPackageService(self.transfer)
 
     # -- login ------------------------------------------------------------------
 

@@ -23,9 +23,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bipro_ruv._wire.fs import first_non_folder, resolve_folder, storage_error
+from bipro_ruv.datapackages.packages import Package
 from bipro_ruv.errors import JournalError, StorageError
 from bipro_ruv.gdv.records import Contract as GdvContract
 from bipro_ruv.migration import CondorMigration, VsnrMatch, VsnrTranslator
@@ -190,6 +191,20 @@ class ContractIndex:
                 skipped.append(contract)
             else:
                 self.add(contract.vu_number, vsnr, contract)
+        return skipped
+
+    def add_package(self, package: Package, vu_number: str) -> list[Any]:
+        """File the rows of a data package (Saldenbestätigung, Sammelabrechnung) under
+        (``vu_number``, VSNR) beside the documents and GDV contracts; ``entry.records_of(SaldenRow)``
+        reads them back. A CSV row names no VU: give the one of the shipment it came with
+        (``PackageDelivery.vu_number``) or of the file's insurer. Returns the rows that could
+        not be filed (no VSNR, as the Klärkonto total, or one that is no R+V number)."""
+        skipped: list[Any] = []
+        for row in package.rows:
+            if row.vsnr is None:
+                skipped.append(row)
+            else:
+                self.add(vu_number, row.vsnr, row)
         return skipped
 
     def add(self, vu_number: str, vsnr: str | Vsnr, record: object) -> ContractEntry:

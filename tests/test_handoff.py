@@ -248,7 +248,7 @@ def test_pending_lists_every_stored_document_once_with_its_metadata(
 
 def test_pending_gives_the_oldest_stored_first(make_sandbox: Any, tmp_path: Path) -> None:
     """Two fetches a second apart: the first fetch's documents come first, although the
-    shipment ids of both interleave; within a shipment, by position."""
+    shipment ids of both interleave; a shipment's documents together, by position."""
     sb = make_sandbox(today=TODAY)
     first = _fetch(sb, tmp_path, categories=["999"])
     time.sleep(1.01 - time.time() % 1)  # the journal's timestamps have whole seconds
@@ -263,9 +263,13 @@ def test_pending_gives_the_oldest_stored_first(make_sandbox: Any, tmp_path: Path
     keys = _keys(pending)
     assert set(keys[: len(early)]) == set(early)
     assert set(keys[len(early) :]) == set(late)
-    for documents in (pending[: len(early)], pending[len(early) :]):
-        order = [(d.shipment_id, d.seq) for d in documents]
-        assert order == sorted(order)
+    # Within a fetch the order is by storing time (whole seconds: a fetch may span two), then
+    # shipment id: a shipment's documents come together and by position.
+    order = [(d.shipment_id, d.seq) for d in pending]
+    for shipment in {shipment_id for shipment_id, _ in order}:
+        places = [i for i, (shipment_id, _) in enumerate(order) if shipment_id == shipment]
+        assert places == list(range(places[0], places[0] + len(places)))
+        assert [order[i][1] for i in places] == sorted(order[i][1] for i in places)
 
 
 def test_mark_taken_is_true_once_then_false_and_survives_reopening(sandbox: Sandbox, tmp_path: Path) -> None:

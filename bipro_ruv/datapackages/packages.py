@@ -197,7 +197,8 @@ class Package(FrozenModel):
 
 
 def detect_kind(data: bytes) -> str:
-    """Which package a file is, from its header: the layout that knows the most columns."""
+    """Which package a file is, from its header line: the layout whose required columns are
+    all there, and which knows the most of its columns."""
     encoding, _ = detect_encoding(data)
     first = data.decode(encoding, "replace").lstrip("\ufeff").splitlines()[:1]
     if not first:
@@ -205,17 +206,20 @@ def detect_kind(data: bytes) -> str:
     scores = []
     for kind, layout in LAYOUTS.items():
         known = layout.by_key()
+        required = {column.field for column in layout.columns if column.required}
         for delimiter in (";", ",", "\t"):
-            cells = [header_key(cell) for cell in first[0].split(delimiter)]
-            scores.append((sum(1 for cell in cells if cell in known), kind))
-    best = max(scores)
-    if best[0] < 3:
+            found = [
+                known[key] for key in (header_key(cell) for cell in first[0].split(delimiter)) if key in known
+            ]
+            if required <= {column.field for column in found}:
+                scores.append((len(found), kind))
+    if not scores:
         raise CsvFormatError(
             "line 1 is no header of a known data package "
             f"({', '.join(layout.title for layout in LAYOUTS.values())})",
             line=1,
         )
-    return best[1]
+    return max(scores)[1]
 
 
 def read_package(source: str | os.PathLike[str] | bytes, kind: str | None = None) -> Package:
