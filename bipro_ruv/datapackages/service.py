@@ -8,19 +8,19 @@ lost: it lies in the inbox and its delivery says why. Besides the category, the 
 decides (:func:`package_kind` reads the header line): a package under another category is
 found too.
 
-The transfer service is reached through small protocols, as ``client.gdv`` does: this module
-does not import it.
+The transfer service is reached through the small protocols of :mod:`bipro_ruv.store.fetched`,
+as ``client.gdv`` does: this module does not import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bipro_ruv.datapackages.packages import Package, detect_kind, read_package
 from bipro_ruv.errors import CsvFormatError, DataPackageError, StorageError
+from bipro_ruv.store.fetched import DocumentFetcher, FetchReportLike
 
 __all__ = ["DATAPACKAGE_CATEGORIES", "DataPackageService", "PackageDelivery", "package_kind"]
 
@@ -28,44 +28,6 @@ DATAPACKAGE_CATEGORIES: tuple[str, ...] = ("999000000",)
 """The category R+V's CSV packages come under (the bare GDV-Daten code)."""
 
 _SNIFF = 4096
-
-
-class _StoredDocument(Protocol):
-    @property
-    def path(self) -> Path: ...
-    @property
-    def file_name(self) -> str: ...
-    @property
-    def shipment_id(self) -> str: ...
-    @property
-    def vu_number(self) -> str | None: ...
-
-
-class _ShipmentResult(Protocol):
-    @property
-    def shipment_id(self) -> str: ...
-    @property
-    def category(self) -> str | None: ...
-    @property
-    def documents(self) -> Sequence[_StoredDocument]: ...
-
-
-class _FetchReport(Protocol):
-    @property
-    def results(self) -> Sequence[_ShipmentResult]: ...
-
-
-class _Transfer(Protocol):
-    def fetch_open_documents(
-        self,
-        inbox: str | Path,
-        *,
-        acknowledge: bool = ...,
-        categories: Sequence[str] | None = ...,
-        workers: int = ...,
-        progress: Callable[[Any], None] | None = ...,
-        store: Any = ...,
-    ) -> Any: ...
 
 
 def package_kind(path: str | Path) -> str | None:
@@ -102,7 +64,7 @@ class PackageDelivery:
 class DataPackageService:
     """R+V's CSV data packages of one account's mailbox (``client.datapackages``)."""
 
-    def __init__(self, transfer: _Transfer) -> None:
+    def __init__(self, transfer: DocumentFetcher) -> None:
         self._transfer = transfer
 
     def fetch(self, inbox: str | Path, **fetch_options: Any) -> list[PackageDelivery]:
@@ -113,7 +75,7 @@ class DataPackageService:
         )
         return self.deliveries(report)
 
-    def deliveries(self, report: _FetchReport) -> list[PackageDelivery]:
+    def deliveries(self, report: FetchReportLike) -> list[PackageDelivery]:
         """The data packages among the documents of any fetch report: by category (also an
         unreadable one, with its error) or by content."""
         found: list[PackageDelivery] = []

@@ -13,8 +13,8 @@ delivery says why it could not be read.
 Besides the category, the content decides (a GDV file that came under another category,
 say in a Sammellieferung, is still found): :func:`looks_like_gdv` sniffs the first record.
 
-The transfer service is reached through the small protocols below, so this module does not
-import it (services stand side by side; the client wires them).
+The transfer service is reached through the small protocols of :mod:`bipro_ruv.store.fetched`,
+so this module does not import it (services stand side by side; the client wires them).
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bipro_ruv.errors import GdvFormatError
 from bipro_ruv.gdv.parser import DEFAULT_ENCODING, GdvFile, iter_contracts, parse
 from bipro_ruv.gdv.records import Contract
 from bipro_ruv.gdv.values import GdvWarning
+from bipro_ruv.store.fetched import DocumentFetcher, FetchReportLike
 
 __all__ = ["GDV_CATEGORIES", "GdvDelivery", "GdvService", "looks_like_gdv"]
 
@@ -38,42 +39,6 @@ Vermittlerabrechnung (Inkasso), 999060 Geschäftsvorfälle. Not the bare ``99900
 "GDV-Daten": R+V's CSV data packages come under it (found by content when fetched)."""
 
 _SNIFF = 600
-
-
-class _StoredDocument(Protocol):
-    @property
-    def path(self) -> Path: ...
-    @property
-    def file_name(self) -> str: ...
-    @property
-    def shipment_id(self) -> str: ...
-
-
-class _ShipmentResult(Protocol):
-    @property
-    def shipment_id(self) -> str: ...
-    @property
-    def category(self) -> str | None: ...
-    @property
-    def documents(self) -> Sequence[_StoredDocument]: ...
-
-
-class _FetchReport(Protocol):
-    @property
-    def results(self) -> Sequence[_ShipmentResult]: ...
-
-
-class _Transfer(Protocol):
-    def fetch_open_documents(
-        self,
-        inbox: str | Path,
-        *,
-        acknowledge: bool = ...,
-        categories: Sequence[str] | None = ...,
-        workers: int = ...,
-        progress: Callable[[Any], None] | None = ...,
-        store: Any = ...,
-    ) -> Any: ...
 
 
 def looks_like_gdv(path: str | Path) -> bool:
@@ -137,7 +102,7 @@ class GdvDelivery:
 class GdvService:
     """GDV Bestand and Inkasso files from the mailbox, as contract objects (``client.gdv``)."""
 
-    def __init__(self, transfer: _Transfer) -> None:
+    def __init__(self, transfer: DocumentFetcher) -> None:
         self._transfer = transfer
 
     def fetch(
@@ -170,7 +135,7 @@ class GdvService:
         return self.deliveries(report, encoding=encoding, parse=parse)
 
     def deliveries(
-        self, report: _FetchReport, *, encoding: str = DEFAULT_ENCODING, parse: bool = True
+        self, report: FetchReportLike, *, encoding: str = DEFAULT_ENCODING, parse: bool = True
     ) -> list[GdvDelivery]:
         """The GDV files among the documents of a fetch report (by category or by content),
         e.g. of a plain ``client.fetch_open_documents(inbox)`` that fetched everything."""
