@@ -45,7 +45,7 @@ from bipro_ruv.sandbox.content.hostile import DEFECTS_THAT_FAIL, hostile_shipmen
 from bipro_ruv.sandbox.content.shipments import SeedShipment
 from bipro_ruv.store import STATE_DIR, ShipmentInfo, ShipmentRecord, ShipmentState
 from bipro_ruv.store.sqlite import SqliteStore
-from bipro_ruv.transfer import fetch
+from bipro_ruv.transfer import _quarantine
 from bipro_ruv.transfer._files import unique_path
 from bipro_ruv.transfer.fetch import QUARANTINE_AFTER, failure_key
 from bipro_ruv.transfer.models import FetchEvent, FetchEventKind, FetchReport, Outcome
@@ -540,7 +540,7 @@ def test_two_workers_quarantining_colliding_names_at_once_both_keep_their_reply(
                 both_chose.wait()
         return chosen
 
-    monkeypatch.setattr(fetch, "unique_path", unique_path_then_wait)
+    monkeypatch.setattr(_quarantine, "unique_path", unique_path_then_wait)
     ids = ["Fall:1", "Fall_1"]
     sb = mailbox(make_sandbox, *(seed_shipment(i) for i in ids))
     sb.inject(FaultRule(FaultKind.SOAP_FAULT, operation="getShipment", times=2 * len(ids)))

@@ -122,6 +122,7 @@ class Connection:
             "trust_env": self.trust_env,
         }
 
+    @functools.cached_property
     def values(self) -> dict[str, Any]:
         """The settings as far as they are given: the environment, the options on top
         (unchecked; :meth:`settings` checks them)."""
@@ -131,27 +132,30 @@ class Connection:
 
     @property
     def account_profile(self) -> str:
-        return str(self.values().get("profile") or "ruv")
+        return str(self.values.get("profile") or "ruv")
 
     @property
     def account_user(self) -> str | None:
-        user = self.values().get("username")
+        user = self.values.get("username")
         return str(user) if user else None
 
     def settings(self) -> Settings:
         """Every setting checked; asks for the user id and the password on a terminal if they
         are not set (the password also from the keyring), says what to set without one."""
-        values = self.values()
+        values = self.values
         overrides = self.overrides()
         if not values.get("username"):
             overrides["username"] = _ask("Benutzerkennung (username)", "the user id", "BIPRO_RUV_USERNAME")
         if not values.get("password"):
             profile = str(values.get("profile") or "ruv")
-            if stored_password(profile, overrides["username"] or str(values["username"])) is None:
-                overrides["password"] = _ask(
-                    "Passwort", "the password", "BIPRO_RUV_PASSWORD", hide=True, keyring=True
-                )
-        return Settings.from_env(**overrides)
+            stored = stored_password(profile, overrides["username"] or str(values["username"]))
+            # Read once here and handed on: Settings.from_env would read the keyring again.
+            overrides["password"] = (
+                stored
+                if stored is not None
+                else _ask("Passwort", "the password", "BIPRO_RUV_PASSWORD", hide=True, keyring=True)
+            )
+        return Settings.from_env(use_keyring=False, **overrides)
 
     def client(self) -> Client:
         """The client of these settings."""
@@ -162,7 +166,7 @@ def inbox_of(connection: Connection, inbox: Path | None) -> Path:
     """``--inbox``, else the setting ``BIPRO_RUV_INBOX``; one sentence and exit 2 without either."""
     if inbox is not None:
         return inbox
-    configured = connection.values().get("inbox")
+    configured = connection.values.get("inbox")
     if not configured:
         fail(
             "no inbox given",

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, Final, Literal
 
 from bipro_ruv.errors import CsvFormatError
@@ -77,7 +78,9 @@ class Layout:
     title: str
     columns: tuple[Column, ...]
 
-    def by_key(self) -> dict[str, Column]:
+    @cached_property
+    def known(self) -> dict[str, Column]:
+        """Every name a column may have (:func:`header_key`) -> the column."""
         known: dict[str, Column] = {}
         for column in self.columns:
             for name in (column.title, *column.aliases):
@@ -202,7 +205,13 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         raise CsvFormatError(f"the file is no readable CSV: {exc}", line=reader.line_num) from exc
 
 
-def _choose_delimiter(header_text: str, known: Mapping[str, Column]) -> tuple[str, list[str]]:
+def first_line(text: str) -> str:
+    """The header line (without reading the rest of the file into a list of lines)."""
+    return text.partition("\n")[0].rstrip("\r")
+
+
+def choose_delimiter(header_text: str, known: Mapping[str, Column]) -> tuple[str, list[str]]:
+    """The delimiter that splits the header into the most known columns, and the cells."""
     best: tuple[int, int, str, list[str]] = (-1, -1, ";", [])
     for delimiter in DELIMITERS:
         try:
@@ -224,9 +233,9 @@ def read_table(data: bytes, layout: Layout, *, source: str = "the file") -> Tabl
         text = text[1:]
     if not text.strip():
         raise CsvFormatError(f"{source} is empty", line=None)
-    known = layout.by_key()
-    header_text = text.splitlines()[0]
-    delimiter, header = _choose_delimiter(header_text, known)
+    known = layout.known
+    header_text = first_line(text)
+    delimiter, header = choose_delimiter(header_text, known)
     matched = [known.get(header_key(cell)) for cell in header]
     if not any(matched):
         other = _other_delimiter(header_text, known)
@@ -354,7 +363,3 @@ def _code(column: Column, raw: str, line: int, table: Table) -> Any:
         CsvWarning("unknown-code", f"unknown {column.title} {raw!r}; kept as written", line, column.title)
     )
     return raw
-
-
-def describe(columns: Sequence[Column]) -> str:
-    return ", ".join(column.title for column in columns)

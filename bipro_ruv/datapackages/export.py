@@ -19,9 +19,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
 
+from bipro_ruv._wire.fs import storage_error
 from bipro_ruv.datapackages.csvreader import Column
 from bipro_ruv.datapackages.packages import LAYOUTS, Package
-from bipro_ruv.errors import ConfigurationError, StorageError
+from bipro_ruv.errors import ConfigurationError
 
 __all__ = ["columns_of", "row_values", "write_csv", "write_json", "write_xlsx"]
 
@@ -91,7 +92,7 @@ def write_xlsx(package: Package, path: str | os.PathLike[str]) -> Path:
     try:
         book.save(target)
     except OSError as exc:
-        raise StorageError(f"cannot write {target}: {exc.strerror or exc}", path=target) from exc
+        raise storage_error(exc, target, "write the Excel file") from exc
     return target
 
 

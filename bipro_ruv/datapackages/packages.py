@@ -20,17 +20,20 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from bipro_ruv._wire.fs import storage_error
 from bipro_ruv.datapackages.codes import Abrechnungsmodus, Buchungsart, Kategorie, Mahnverfahren
 from bipro_ruv.datapackages.csvreader import (
     Column,
     CsvFormat,
     CsvWarning,
     Layout,
+    choose_delimiter,
     detect_encoding,
+    first_line,
     header_key,
     read_table,
 )
-from bipro_ruv.errors import CsvFormatError, StorageError
+from bipro_ruv.errors import CsvFormatError
 from bipro_ruv.models import FrozenModel
 from bipro_ruv.vsnr import Vsnr
 
@@ -198,21 +201,17 @@ class Package(FrozenModel):
 
 def detect_kind(data: bytes) -> str:
     """Which package a file is, from its header line: the layout whose required columns are
-    all there, and which knows the most of its columns."""
+    all there, and which knows the most of its columns (:func:`choose_delimiter` per layout)."""
     encoding, _ = detect_encoding(data)
-    first = data.decode(encoding, "replace").lstrip("\ufeff").splitlines()[:1]
-    if not first:
+    header = first_line(data.decode(encoding, "replace").lstrip("\ufeff"))
+    if not header.strip():
         raise CsvFormatError("the file is empty")
     scores = []
     for kind, layout in LAYOUTS.items():
-        known = layout.by_key()
-        required = {column.field for column in layout.columns if column.required}
-        for delimiter in (";", ",", "\t"):
-            found = [
-                known[key] for key in (header_key(cell) for cell in first[0].split(delimiter)) if key in known
-            ]
-            if required <= {column.field for column in found}:
-                scores.append((len(found), kind))
+        _, cells = choose_delimiter(header, layout.known)
+        found = {layout.known[key].field for key in map(header_key, cells) if key in layout.known}
+        if {column.field for column in layout.columns if column.required} <= found:
+            scores.append((len(found), kind))
     if not scores:
         raise CsvFormatError(
             "line 1 is no header of a known data package "
@@ -233,9 +232,7 @@ def read_package(source: str | os.PathLike[str] | bytes, kind: str | None = None
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise StorageError(
-                f"cannot read the data package {path}: {exc.strerror or exc}", path=path
-            ) from exc
+            raise storage_error(exc, path, "read the data package") from exc
         name = str(path)
     if kind is None:
         kind = detect_kind(data)

@@ -16,20 +16,15 @@ from bipro_ruv._wire.soap import check_status
 from bipro_ruv._wire.xml import child, child_texts, children
 from bipro_ruv.errors import ProtocolError
 from bipro_ruv.models import Status
-from bipro_ruv.transfer.models import Shipment
+from bipro_ruv.transfer.models import Shipment, einstellzeitpunkt
 
 __all__ = ["parse_datetime", "parse_list_reply", "parse_shipment"]
 
 
 def parse_datetime(value: str | None) -> datetime | None:
-    """``Einstellzeitpunkt`` (``xs:dateTime``, any flavour :mod:`bipro_ruv._wire.timestamps` reads);
-    None if absent or unreadable (the caller keeps the raw text)."""
-    if not value:
-        return None
-    try:
-        return timestamps.parse_datetime(value)
-    except ValueError:
-        return None
+    """``Einstellzeitpunkt``: :func:`~bipro_ruv.transfer.models.einstellzeitpunkt` (one reading
+    for a listed shipment and a stored document)."""
+    return einstellzeitpunkt(value)
 
 
 def parse_date(value: str | None) -> date | None:

@@ -46,9 +46,7 @@ from bipro_ruv.errors import (
     FetchInterrupted,
     Interrupted,
     ServiceError,
-    SessionExpiredError,
     StorageError,
-    TransportError,
 )
 from bipro_ruv.store import (
     DEFAULT_CONSUMER,
@@ -62,10 +60,12 @@ from bipro_ruv.store import (
 )
 from bipro_ruv.store.sqlite import SqliteStore
 from bipro_ruv.transfer._download import DownloadedShipment
-from bipro_ruv.transfer._files import safe_filename, unique_path
+from bipro_ruv.transfer._files import unique_path
 from bipro_ruv.transfer._inbox import InboxLayout, InboxLock, empty_folder
 from bipro_ruv.transfer._parallel import run_parallel
+from bipro_ruv.transfer._quarantine import QUARANTINE_AFTER, failure_key, keep_reply
 from bipro_ruv.transfer.categories import matches_category
+from bipro_ruv.transfer.handoff import Handoff, PushHandoff
 from bipro_ruv.transfer.models import (
     Document,
     FetchEvent,
@@ -79,10 +79,6 @@ from bipro_ruv.transfer.models import (
 __all__ = ["QUARANTINE_AFTER", "STATE_DIR", "Fetcher", "TransferApi", "failure_key"]
 
 log = logging.getLogger("bipro_ruv.fetch")
-
-#: A shipment that failed this many times in a row for the same non-transient reason is
-#: quarantined (:func:`failure_key`).
-QUARANTINE_AFTER = 3
 
 #: acknowledgeShipment: unknown ID. For a shipment we stored, it means the server
 #: already took an earlier acknowledgement (sent just before a crash).
@@ -104,29 +100,6 @@ class TransferApi(Protocol):
     def acknowledge_shipment(self, shipment_id: str) -> object: ...
 
     def download_raw(self, shipment_id: str, target: Path) -> dict[str, Any]: ...
-
-
-def failure_key(exc: BaseException) -> str | None:
-    """What a shipment's failure is about, if it is not transient: the key the quarantine
-    counts by (the error class; for a BiPRO status NOK also its message codes).
-
-    Transient, and never counted: the network before the server answers (refused or failed
-    connections, timeouts, HTTP errors without a SOAP reply), an expired session, and local
-    file system errors (the whole inbox is a :class:`~bipro_ruv.errors.StorageError`, which
-    ends the run instead). Everything the server sent for this one shipment is not: a
-    malformed or unsafe reply, a broken multipart, a wrong checksum, a zip bomb, a status
-    NOK, and a reply that began and then broke off or never ended
-    (:attr:`~bipro_ruv.errors.TransportError.during_reply`): the same shipment's reply
-    breaking off run after run, while the login and the list worked, is that reply's fault.
-    """
-    if isinstance(exc, TransportError):
-        return f"{type(exc).__name__}:reply" if exc.during_reply else None
-    if isinstance(exc, SessionExpiredError | OSError):
-        return None
-    if isinstance(exc, ServiceError):
-        codes = ",".join(sorted({m.code for m in exc.messages if m.code}))
-        return f"{type(exc).__name__}:{codes}" if codes else type(exc).__name__
-    return type(exc).__name__
 
 
 def audit(result: ShipmentResult) -> None:
@@ -174,9 +147,8 @@ class Fetcher:
         self.quarantine_after = quarantine_after
         self._on_document = on_document
         self.consumer = consumer
-        self._handoff_lock = threading.Lock()
-        self._handed_off = 0
-        self._handoff_error: str | None = None
+        #: The push form of the hand-off while :meth:`run` runs (with ``on_document``).
+        self._push: PushHandoff | None = None
         self.inbox = resolve_folder(inbox, "the inbox")
         self.acknowledge = acknowledge
         self.categories = tuple(categories)
@@ -213,6 +185,9 @@ class Fetcher:
         results: list[ShipmentResult] = []
         with InboxLock(state_dir / "lock"), self._open_store() as store:
             self.store = store
+            if self._on_document is not None:
+                handoff = Handoff(self.inbox, self.account, consumer=self.consumer, store=store)
+                self._push = PushHandoff(handoff, self._on_document)
             self._prepare_spool()
             # Records of an older journal keyed by profile alone are this run's to continue.
             store.adopt(self.account)
@@ -245,9 +220,9 @@ class Fetcher:
                 )
                 raise FetchInterrupted(self._report(started, results, interrupted=True)) from None
             shutil.rmtree(self.spool_root, ignore_errors=True)
-            if self._on_document is not None:
+            if self._push is not None:
                 store.flush()  # acknowledgements first: the pending documents are read from the store
-                self._hand_off_pending()
+                self._push.deliver(self._push.handoff.pending())
         return self._report(started, results)
 
     def _report(
@@ -260,46 +235,9 @@ class Fetcher:
             started_at=started,
             finished_at=datetime.now(timezone.utc),
             interrupted=interrupted,
-            handed_off=self._handed_off,
-            handoff_error=self._handoff_error,
+            handed_off=self._push.handed_off if self._push is not None else 0,
+            handoff_error=self._push.error if self._push is not None else None,
         )
-
-    # -- the hand-off (push form) ------------------------------------------------------
-
-    def _hand_off(self, documents: Sequence[Document]) -> None:
-        """``on_document(document)`` for each, one at a time, then the durable mark; the first
-        error stops the hand-off for this run (the documents stay pending)."""
-        callback = self._on_document
-        if callback is None or not documents:
-            return
-        store = self._store()
-        with self._handoff_lock:
-            for document in documents:
-                if self._handoff_error is not None:
-                    return
-                try:
-                    callback(document)
-                except Exception as exc:  # noqa: BLE001 - the MVP's failure is reported, not ours
-                    self._handoff_error = f"{document.key}: {type(exc).__name__}: {exc}"
-                    log.warning(
-                        "hand-off to %s stopped at %s: %s; it and the documents after it stay pending",
-                        self.consumer,
-                        document.key,
-                        exc,
-                    )
-                    return
-                store.mark_taken(self.account, self.consumer, document.shipment_id, document.seq)
-                self._handed_off += 1
-
-    def _hand_off_pending(self) -> None:
-        """Whatever is still pending for the consumer: recovered shipments, documents of
-        earlier runs whose hand-off failed or was cut short."""
-        store = self._store()
-        pending = [
-            Document.from_record(record, self.inbox, shipment=shipment)
-            for shipment, record in store.pending_documents(self.account, self.consumer)
-        ]
-        self._hand_off(pending)
 
     @contextmanager
     def _open_store(self) -> Iterator[DocumentStore]:
@@ -431,7 +369,8 @@ class Fetcher:
             category_label=shipment.category_label,
             documents=documents,
         )
-        self._hand_off(documents)
+        if self._push is not None:
+            self._push.deliver(documents)
         return result
 
     def _quarantine(self, shipment: Shipment, exc: BaseException, count: int) -> ShipmentResult:
@@ -439,7 +378,7 @@ class Fetcher:
         the shipment quarantined: not downloaded again until released by hand."""
         sid = shipment.id
         error = f"{type(exc).__name__}: {exc}"
-        relative = self._keep_reply(sid, error, count)
+        relative = keep_reply(self.api.download_raw, self.inbox, self.account, sid, error, count)
         self._store().quarantine(self.account, sid, relative)
         log.warning(
             "shipment %s quarantined after %d failures (%s); it stays in the mailbox: "
@@ -458,48 +397,6 @@ class Fetcher:
             error=error,
             error_type=type(exc).__name__,
         )
-
-    def _keep_reply(self, shipment_id: str, error: str, count: int) -> str | None:
-        """The shipment's reply once more, unparsed, with the error beside it; the folder
-        relative to the inbox, or None if not even the error could be written."""
-        root = self.inbox / STATE_DIR / "quarantine"
-        folder: Path | None = None
-        try:
-            root.mkdir(exist_ok=True)
-            for _ in range(100):
-                candidate = unique_path(root, safe_filename(shipment_id), [])
-                try:
-                    candidate.mkdir()
-                except FileExistsError:
-                    continue  # another worker took that name meanwhile (ids alike once made safe)
-                folder = candidate
-                break
-        except OSError as exc:
-            log.warning("the reply of quarantined shipment %s is not kept: %s", shipment_id, exc)
-            return None
-        if folder is None:
-            log.warning("the reply of quarantined shipment %s is not kept: no free folder name", shipment_id)
-            return None
-        note = [
-            f"shipment: {shipment_id}",
-            f"account: {self.account}",
-            f"quarantined: {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
-            f"failures in a row: {count}",
-            f"error: {error}",
-        ]
-        try:
-            reply = self.api.download_raw(shipment_id, folder / "reply.bin")
-        except (BiproError, OSError) as exc:
-            note.append(f"reply: not kept ({type(exc).__name__}: {exc})")
-        else:
-            note.append(f"reply: reply.bin, {reply['bytes']} bytes, {reply['ended']}")
-            note.append(f"http: {reply['http_status']} {reply['http_reason']}")
-            note.extend(f"header {name}: {value}" for name, value in sorted(reply["headers"].items()))
-        try:
-            (folder / "error.txt").write_text("\n".join(note) + "\n", encoding="utf-8")
-        except OSError as exc:
-            log.warning("the error of quarantined shipment %s is not kept: %s", shipment_id, exc)
-        return folder.relative_to(self.inbox).as_posix()
 
     def _spool(self) -> Path:
         """This worker thread's spool folder (emptied after every shipment)."""

@@ -33,7 +33,8 @@ journal is SQLite in WAL mode; a write waits up to 30 s for the other's).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -43,7 +44,7 @@ from bipro_ruv.store import DEFAULT_CONSUMER, Account, DocumentStore
 from bipro_ruv.store.sqlite import SqliteStore, journal_path
 from bipro_ruv.transfer.models import Document
 
-__all__ = ["DEFAULT_CONSUMER", "Handoff"]
+__all__ = ["DEFAULT_CONSUMER", "Handoff", "PushHandoff"]
 
 log = logging.getLogger("bipro_ruv.handoff")
 
@@ -137,3 +138,36 @@ class Handoff:
 
     def __repr__(self) -> str:
         return f"Handoff({str(self.inbox)!r}, {self.account}, consumer={self.consumer!r})"
+
+
+class PushHandoff:
+    """The push form (``fetch_open_documents(on_document=...)``): ``callback(document)`` for
+    each document, one at a time (from any worker thread), then :meth:`Handoff.mark_taken`.
+    The first exception from the callback stops it for the run: that document and the ones
+    after it stay pending, and :attr:`error` says why."""
+
+    def __init__(self, handoff: Handoff, callback: Callable[[Document], object]) -> None:
+        self.handoff = handoff
+        self.callback = callback
+        self.handed_off = 0
+        self.error: str | None = None
+        self._lock = threading.Lock()
+
+    def deliver(self, documents: Sequence[Document]) -> None:
+        with self._lock:
+            for document in documents:
+                if self.error is not None:
+                    return
+                try:
+                    self.callback(document)
+                except Exception as exc:  # noqa: BLE001 - the MVP's failure is reported, not ours
+                    self.error = f"{document.key}: {type(exc).__name__}: {exc}"
+                    log.warning(
+                        "hand-off to %s stopped at %s: %s; it and the documents after it stay pending",
+                        self.handoff.consumer,
+                        document.key,
+                        exc,
+                    )
+                    return
+                self.handoff.mark_taken(document)
+                self.handed_off += 1

@@ -116,7 +116,7 @@ class Document(FrozenModel):
             account=str(record.account),
             category=category,
             category_label=label or category_label(category),
-            created_at=_created_at(created_raw),
+            created_at=einstellzeitpunkt(created_raw),
             created_at_raw=created_raw,
             shipment_id=record.shipment_id,
             seq=record.seq,
@@ -137,7 +137,9 @@ class Document(FrozenModel):
         )
 
 
-def _created_at(raw: str | None) -> datetime | None:
+def einstellzeitpunkt(raw: str | None) -> datetime | None:
+    """``Einstellzeitpunkt`` (``xs:dateTime``, any flavour :mod:`bipro_ruv._wire.timestamps`
+    reads); None if absent or unreadable (the caller keeps the raw text)."""
     if not raw:
         return None
     try:
