@@ -15,6 +15,13 @@ from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsg
 from bipro_ruv.auth import Credentials, Password, UsernamePassword
 from bipro_ruv.client import Client, LoginInfo
 from bipro_ruv.contracts import ContractEntry, ContractIndex
+from bipro_ruv.datapackages.condor import (
+    CondorMigration,
+    MigrationList,
+    MigrationRowError,
+    parse_migration_list,
+    read_migration_list,
+)
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, DeepLink, DeepLinkKind, PortalLinks, deep_link
 from bipro_ruv.errors import (
     AccountLockedError,
@@ -54,15 +61,7 @@ from bipro_ruv.errors import (
     WrongShipmentError,
 )
 from bipro_ruv.extranet import DeepLinkSource, ExtranetService, Link, PartnerQuery, ResolvedDeepLink
-from bipro_ruv.migration import (
-    CondorMigration,
-    MigrationList,
-    MigrationRowError,
-    VsnrMatch,
-    VsnrTranslator,
-    parse_migration_list,
-    read_migration_list,
-)
+from bipro_ruv.migration import VsnrMatch, VsnrTranslator
 from bipro_ruv.models import Message, MessageKind, Status
 from bipro_ruv.profiles import PROFILES, InsurerProfile, get_profile
 from bipro_ruv.settings import Settings

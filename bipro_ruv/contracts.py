@@ -29,7 +29,7 @@ from bipro_ruv._wire.fs import first_non_folder, resolve_folder, storage_error
 from bipro_ruv.datapackages.packages import Package
 from bipro_ruv.errors import JournalError, StorageError
 from bipro_ruv.gdv.records import Contract as GdvContract
-from bipro_ruv.migration import CondorMigration, VsnrMatch, VsnrTranslator
+from bipro_ruv.migration import Migration, VsnrMatch, VsnrTranslator
 from bipro_ruv.store import Account, DocumentRecord, DocumentStore, ShipmentState
 from bipro_ruv.store.sqlite import SqliteStore, journal_path
 from bipro_ruv.transfer.models import Document
@@ -88,7 +88,7 @@ class ContractIndex:
     list) lets :meth:`find` follow old numbers to new ones and back.
     """
 
-    def __init__(self, migrations: Iterable[CondorMigration] = ()) -> None:
+    def __init__(self, migrations: Iterable[Migration] = ()) -> None:
         self._slots: dict[tuple[str, Vsnr], _Slot] = {}
         self._unassigned: list[Document] = []
         self._migrations = tuple(migrations)
@@ -98,7 +98,7 @@ class ContractIndex:
     def from_journal(
         cls,
         inbox: str | Path,
-        migrations: Iterable[CondorMigration] = (),
+        migrations: Iterable[Migration] = (),
         *,
         account: Account | None = None,
     ) -> ContractIndex:
@@ -135,7 +135,7 @@ class ContractIndex:
         inbox: str | Path,
         *,
         account: Account | None = None,
-        migrations: Iterable[CondorMigration] = (),
+        migrations: Iterable[Migration] = (),
     ) -> ContractIndex:
         """The documents of every stored shipment in ``store``: of ``account``, or of every
         account (also records of an older journal no fetch has adopted yet). ``inbox`` is the
@@ -194,17 +194,29 @@ class ContractIndex:
         return skipped
 
     def add_package(self, package: Package, vu_number: str) -> list[Any]:
-        """File the rows of a data package (Saldenbestätigung, Sammelabrechnung) under
-        (``vu_number``, VSNR) beside the documents and GDV contracts; ``entry.records_of(SaldenRow)``
-        reads them back. A CSV row names no VU: give the one of the shipment it came with
+        """File the rows of a data package (any of :data:`bipro_ruv.datapackages.TYPES`) under
+        (VU-Nr, VSNR) beside the documents and GDV contracts; ``entry.records_of(SaldenRow)``
+        reads them back.
+
+        A CSV row names no VU, and one file covers every company of the group ("Vertragsnummer
+        R+V - Kravag - Condor"). So a row goes to the VU under which the index already holds
+        its number, when that is exactly one VU (add documents and GDV data first); else, and
+        when the number is under several VUs of which ``vu_number`` is one (the 2024 merger),
+        under ``vu_number``: the VU of the shipment the file came with
         (``PackageDelivery.vu_number``) or of the file's insurer. Returns the rows that could
         not be filed (no VSNR, as the Klärkonto total, or one that is no R+V number)."""
+        default_vu = _check_vu_number(vu_number)
+        known: dict[Vsnr, set[str]] = {}
+        for vu, number in self._slots:
+            known.setdefault(number, set()).add(vu)
         skipped: list[Any] = []
         for row in package.rows:
             if row.vsnr is None:
                 skipped.append(row)
-            else:
-                self.add(vu_number, row.vsnr, row)
+                continue
+            vus = known.get(_key(row.vsnr), set())
+            vu = next(iter(vus)) if len(vus) == 1 else default_vu
+            self.add(vu, row.vsnr, row)
         return skipped
 
     def add(self, vu_number: str, vsnr: str | Vsnr, record: object) -> ContractEntry:

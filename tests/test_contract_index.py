@@ -11,7 +11,8 @@ import pytest
 
 from bipro_ruv import Client, JournalError
 from bipro_ruv.contracts import ContractIndex
-from bipro_ruv.migration import CondorMigration, MatchRule
+from bipro_ruv.datapackages.condor import CondorMigration
+from bipro_ruv.migration import MatchRule
 from bipro_ruv.sandbox import Sandbox
 from bipro_ruv.store import ShipmentInfo
 from bipro_ruv.store.sqlite import SqliteStore, journal_path
@@ -254,3 +255,24 @@ def test_from_journal_without_a_journal_says_so(tmp_path: Path) -> None:
         ContractIndex.from_journal(tmp_path)
     assert raised.value.path == journal_path(tmp_path.resolve())
     assert not journal_path(tmp_path).exists()
+
+
+def _transfer_list(*numbers: str) -> bytes:
+    lines = ["Vers.Nr.;Name VN;Übertragungsdatum", *(f"{number};X;01.01.2027" for number in numbers)]
+    return "\r\n".join(lines).encode("cp1252")
+
+
+def test_a_package_row_goes_to_the_vu_that_already_holds_its_number() -> None:
+    """One CSV file covers R+V, KRAVAG and Condor, and names no VU: a row joins the entry of
+    the VU that holds its number; a number under two VUs (the merger) or none gets the
+    shipment's VU."""
+    from bipro_ruv.datapackages import TransferRow, read_package
+
+    index = ContractIndex()
+    index.add("5058", "32701234568", "a KRAVAG letter")
+    index.add("5339", "18560093318", "Condor, before the merger")
+    index.add("5438", "18560093318", "R+V, after the merger")
+    package = read_package(_transfer_list("32701234568", "18560093318", "44090312655"))
+    assert index.add_package(package, "5438") == []
+    filed = {(entry.vu_number, str(entry.vsnr)) for entry in index if entry.records_of(TransferRow)}
+    assert filed == {("5058", "32701234568"), ("5438", "18560093318"), ("5438", "44090312655")}

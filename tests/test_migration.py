@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bipro_ruv.errors import BiproError
-from bipro_ruv.migration import (
-    CondorMigration,
-    DataPackageError,
-    MatchRule,
-    VsnrTranslator,
-    parse_migration_list,
-    read_migration_list,
-)
+from bipro_ruv.datapackages.condor import CondorMigration, parse_migration_list, read_migration_list
+from bipro_ruv.errors import BiproError, DataPackageError
+from bipro_ruv.migration import MatchRule, VsnrTranslator
 from bipro_ruv.vsnr import Vsnr, VsnrKind
 
 HEADER = "Agenturnummer;Alte Vertragsnummer;Neue Vertragsnummer;Sparte;Migrationsdatum;Name VN"

@@ -138,7 +138,7 @@ def test_another_seed_gives_other_shipment_ids() -> None:
 @pytest.mark.parametrize("today", [TODAY, *OTHER_DAYS])
 def test_every_day_gives_a_complete_mailbox(today: date) -> None:
     shipments = default_mailbox(today)
-    assert 13 <= len(shipments) <= 16
+    assert 14 <= len(shipments) <= 17
     assert len({s.id for s in shipments}) == len(shipments)
 
 
@@ -314,7 +314,7 @@ def test_condor_migration_list_has_the_agreed_layout(mailbox: list[SeedShipment]
 
 
 def test_condor_migration_list_parses_with_the_project_parser(mailbox: list[SeedShipment]) -> None:
-    from bipro_ruv.migration import parse_migration_list
+    from bipro_ruv.datapackages.condor import parse_migration_list
 
     result = parse_migration_list(_named(mailbox, "Condormigration-Vertragsliste_").read_all())
     assert (result.encoding, result.delimiter, result.errors) == ("cp1252", ";", ())

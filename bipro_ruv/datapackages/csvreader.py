@@ -4,9 +4,13 @@ R+V does not state how its CSV files are written (ruv-specifics.md §3: "The act
 delimiter, encoding and decimal format are NOT stated"), and its FAQ has the broker choose
 them in Excel's import dialog. So the reader finds them:
 
-* **encoding**: UTF-8 (with or without byte-order mark) if the bytes are valid UTF-8; else
-  Windows-1252 when bytes 0x80-0x9F occur (printable there: €, „, ", –), else ISO-8859-15
-  (where 0xA4 is €). German letters are the same bytes in both.
+* **encoding**: UTF-8 (with or without byte-order mark) if the bytes are valid UTF-8; UTF-16
+  with its byte-order mark (Excel's "Unicode text"); else Windows-1252 when bytes 0x80-0x9F
+  occur (printable there: €, „, ", –). Without those, the two read all but eight bytes alike:
+  ISO-8859-15 where those bytes read more likely so (0xA4 is € there, ¤ in Windows-1252),
+  Windows-1252 where they do not (0xBD is ½ there, œ in ISO-8859-15) or none occurs.
+  German letters are the same bytes in both. The five bytes Windows-1252 leaves undefined are read as Latin-1.
+  A file holding NUL bytes is no text (an Excel workbook, say) and is refused.
 * **delimiter**: ``;``, ``,`` or TAB, whichever splits the header line (outside quotes) into
   the most columns the layout knows.
 * **quoting**: RFC 4180 (a quoted field may hold the delimiter, quotes doubled, line breaks).
@@ -14,7 +18,14 @@ them in Excel's import dialog. So the reader finds them:
   ``1234.56`` where a file writes no decimal comma at all. **dates**: ``DD.MM.YYYY`` (also
   ``YYYY-MM-DD``).
 * **columns**: found by the legend's names, whatever their order, case, surrounding blanks
-  and punctuation, and by the known renamings (:attr:`Column.aliases`).
+  and punctuation, and by the known renamings (:attr:`Column.aliases`); more names can be
+  given per file kind (:meth:`Layout.renamed`), since not every layout is public.
+* **header**: line 1, or for a layout with :attr:`Layout.header_search` the first line among
+  the first few non-empty ones that holds every required column (a title line above it).
+
+A layout whose columns R+V has published is *strict*: a column it does not know is an error.
+A layout that is our assumption (:attr:`Layout.strict` false) keeps an unknown column's
+values in ``extra`` with a warning, and reads a short row as one whose last fields are empty.
 
 A file that cannot be read (no known header, a wrong delimiter, an unknown or missing
 required column, a broken number or date) raises :class:`~bipro_ruv.errors.CsvFormatError`
@@ -24,19 +35,15 @@ unexpected (an unknown code) is kept raw with a :class:`CsvWarning`.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import re
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Final, Literal
 
-from bipro_ruv.errors import CsvFormatError
+from bipro_ruv.datapackages.values import decode, detect_encoding, header_key, parse_amount, parse_date
+from bipro_ruv.errors import ConfigurationError, CsvFormatError
 from bipro_ruv.vsnr import Vsnr
 
 __all__ = [
@@ -44,7 +51,9 @@ __all__ = [
     "CsvFormat",
     "CsvWarning",
     "Layout",
+    "Record",
     "Table",
+    "decode",
     "detect_encoding",
     "header_key",
     "parse_amount",
@@ -72,11 +81,20 @@ class Column:
 
 @dataclass(frozen=True)
 class Layout:
-    """The columns of one package, and the key that names it (``saldenbestaetigung``)."""
+    """The columns of one package, and the key that names it (``saldenbestaetigung``).
+
+    ``strict``: the layout is R+V's published one, an unknown column is an error (else kept in
+    ``extra`` with a warning). ``header_search``: how many non-empty lines may come before the
+    header. ``generations``: names of a layout's versions and the column names only that
+    version has (the Courtage file before and after the LVRG), for :meth:`generation_of`.
+    """
 
     kind: str
     title: str
     columns: tuple[Column, ...]
+    strict: bool = True
+    header_search: int = 1
+    generations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @cached_property
     def known(self) -> dict[str, Column]:
@@ -86,6 +104,33 @@ class Layout:
             for name in (column.title, *column.aliases):
                 known[header_key(name)] = column
         return known
+
+    def renamed(self, names: Mapping[str, str | Sequence[str]]) -> Layout:
+        """This layout with more names for some columns (field -> the name or names a file
+        uses), for a file written with other headers than this version knows. Raises
+        :class:`~bipro_ruv.errors.ConfigurationError` for a field the layout does not have."""
+        fields = {column.field for column in self.columns}
+        unknown = sorted(set(names) - fields)
+        if unknown:
+            raise ConfigurationError(
+                f"the {self.title} has no column {unknown[0]!r}; its columns are: {', '.join(sorted(fields))}"
+            )
+        columns = []
+        for column in self.columns:
+            extra = names.get(column.field, ())
+            extra = (extra,) if isinstance(extra, str) else tuple(extra)
+            columns.append(replace(column, aliases=(*column.aliases, *extra)) if extra else column)
+        return replace(self, columns=tuple(columns))
+
+    def generation_of(self, header: Sequence[str]) -> str | None:
+        """Which of :attr:`generations` a header is (the one with most of its own names), or
+        None for a layout without generations or a header with none of their names."""
+        keys = {header_key(cell) for cell in header}
+        best = max(
+            ((sum(header_key(name) in keys for name in names), label) for label, names in self.generations),
+            default=(0, None),
+        )
+        return best[1] if best[0] else None
 
 
 @dataclass(frozen=True)
@@ -114,95 +159,65 @@ class CsvWarning:
         return f"{where}: {self.message}" if where else self.message
 
 
+@dataclass(frozen=True)
+class Record:
+    """One row of a file: the lines it spans (a quoted field may hold line breaks), how many
+    fields it had, and its values by field (``extra``: the cells of columns the layout does
+    not know, by their header name)."""
+
+    line: int
+    end: int
+    fields: int
+    values: dict[str, Any]
+
+
 @dataclass
 class Table:
-    """The rows of one file: per row its first line in the file and its values by field."""
+    """The rows of one file, the header as written and where it was."""
 
     layout: Layout
     format: CsvFormat
-    columns: list[Column]
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    columns: list[Column | None]
+    header: list[str]
+    header_line: int
+    text: str = field(repr=False)
+    rows: list[Record] = field(default_factory=list)
     warnings: list[CsvWarning] = field(default_factory=list)
 
+    def position(self, field_name: str) -> int | None:
+        """The 0-based position of a field's column in the file, or None."""
+        for i, column in enumerate(self.columns):
+            if column is not None and column.field == field_name:
+                return i
+        return None
 
-# -- values ---------------------------------------------------------------------------------
+    def raw(self, record: Record) -> str:
+        """The record's lines as they are in the file (line ends as LF)."""
+        lines = self._lines
+        return "\n".join(lines[record.line - 1 : record.end])
 
-_AMOUNT = re.compile(r"^(?P<sign>[-+]?)(?P<digits>[\d.,' ]+?)(?P<trailing>-?)$")
-
-
-def parse_amount(text: str, *, decimal_comma: bool = True) -> Decimal:
-    """``1.234,56`` -> 1234.56, ``-12,30`` and ``12,30-`` -> -12.30; with
-    ``decimal_comma=False``, ``1234.56`` and ``1,234.56``. Raises ValueError."""
-    value = text.strip().replace("\u00a0", "").replace("€", "").strip()
-    match = _AMOUNT.match(value)
-    if not match or (match["sign"] == "-" and match["trailing"]):
-        raise ValueError(f"{text!r} is no amount")
-    digits = match["digits"].replace(" ", "").replace("'", "")
-    thousands, point = (".", ",") if decimal_comma else (",", ".")
-    if digits.count(point) > 1:
-        raise ValueError(f"{text!r} is no amount")
-    whole, _, fraction = digits.partition(point)
-    if thousands in whole:
-        groups = whole.split(thousands)
-        if not groups[0] or any(len(group) != 3 for group in groups[1:]):
-            raise ValueError(f"{text!r} is no amount (misplaced {thousands!r})")
-        whole = "".join(groups)
-    if not whole.isdigit() and not (whole == "" and fraction):
-        raise ValueError(f"{text!r} is no amount")
-    if fraction and not fraction.isdigit():
-        raise ValueError(f"{text!r} is no amount")
-    try:
-        number = Decimal(f"{whole or '0'}.{fraction}" if fraction else whole)
-    except InvalidOperation as exc:
-        raise ValueError(f"{text!r} is no amount") from exc
-    return -number if (match["sign"] == "-" or match["trailing"]) else number
-
-
-def parse_date(text: str) -> date:
-    """``DD.MM.YYYY`` (or ``D.M.YYYY``, ``YYYY-MM-DD``). Raises ValueError."""
-    value = text.strip()
-    german = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", value)
-    if german:
-        day, month, year = (int(part) for part in german.groups())
-        return date(year, month, day)
-    return date.fromisoformat(value)
-
-
-def header_key(name: str) -> str:
-    """A header name compared by its letters and digits only: ``" Abr.-Zeitraum  von "`` and
-    ``"abr zeitraum von"`` are the same column."""
-    folded = unicodedata.normalize("NFKC", name).casefold().replace("ß", "ss")
-    return re.sub(r"[^0-9a-zäöü+]+", " ", folded).strip()
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self.text.split("\n")
 
 
 # -- the file -------------------------------------------------------------------------------
 
 
-def detect_encoding(data: bytes) -> tuple[str, bool]:
-    """The encoding of ``data`` and whether it starts with a UTF-8 byte-order mark."""
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8", True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8", False
-    if any(0x80 <= byte <= 0x9F for byte in data):
-        return "cp1252", False
-    return "iso-8859-15", False
-
-
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """The records of the file with the line each begins on (a quoted field may span lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
+def _records(text: str, delimiter: str, first: int) -> Iterator[tuple[int, int, list[str]]]:
+    """The records of the file from line ``first`` on, with the first and last line of each
+    (a quoted field may span lines)."""
+    skipped = "\n".join(text.split("\n", first - 1)[-1:]) if first > 1 else text
+    reader = csv.reader(io.StringIO(skipped, newline=""), delimiter=delimiter, strict=True)
+    start = first
     try:
         for record in reader:
-            yield start, record
-            start = reader.line_num + 1
+            end = first - 1 + reader.line_num
+            yield start, end, record
+            start = end + 1
     except csv.Error as exc:
-        raise CsvFormatError(f"the file is no readable CSV: {exc}", line=reader.line_num) from exc
+        line = first - 1 + reader.line_num
+        raise CsvFormatError(f"line {line} is no readable CSV: {exc}", line=line) from exc
 
 
 def first_line(text: str) -> str:
@@ -227,80 +242,151 @@ def choose_delimiter(header_text: str, known: Mapping[str, Column]) -> tuple[str
 
 def read_table(data: bytes, layout: Layout, *, source: str = "the file") -> Table:
     """Every row of ``data`` as values by field of ``layout`` (see the module docstring)."""
-    encoding, bom = detect_encoding(data)
-    text = data.decode(encoding)
-    if bom:
-        text = text[1:]
+    text, encoding, bom = decode(data, source=source)
     if not text.strip():
         raise CsvFormatError(f"{source} is empty", line=None)
+    header_line, delimiter, header = _find_header(text, layout, source)
     known = layout.known
-    header_text = first_line(text)
-    delimiter, header = choose_delimiter(header_text, known)
     matched = [known.get(header_key(cell)) for cell in header]
-    if not any(matched):
-        other = _other_delimiter(header_text, known)
-        if other is not None:
-            raise CsvFormatError(
-                f"{source}: line 1 is separated by {other!r}, not by ';', ',' or TAB: a wrong delimiter "
-                "(save the file again as CSV with ';')",
-                line=1,
-            )
-        raise CsvFormatError(
-            f"{source}: line 1 is no header of a {layout.title} (columns such as "
-            f"{', '.join(repr(c.title) for c in layout.columns[:3])} expected)",
-            line=1,
-        )
-    if len(header) < len([c for c in layout.columns if c.required]) // 2 + 1:
-        raise CsvFormatError(
-            f"{source}: line 1 splits into {len(header)} columns with any of ';', ',' or TAB: "
-            "a wrong delimiter?",
-            line=1,
-        )
     unknown = [cell for cell, column in zip(header, matched, strict=True) if column is None]
-    if unknown:
+    warnings: list[CsvWarning] = []
+    if unknown and layout.strict:
         raise CsvFormatError(
-            f"{source}: line 1 has the column {unknown[0]!r}, which a {layout.title} does not have",
-            line=1,
+            f"{source}: line {header_line} has the column {unknown[0]!r}, "
+            f"which a {layout.title} does not have",
+            line=header_line,
             column=unknown[0],
+        )
+    for cell in unknown:
+        warnings.append(
+            CsvWarning(
+                "unknown-column",
+                f"the column {cell!r} is not one of the {layout.title}'s; its values are kept in 'extra'",
+                header_line,
+                cell,
+            )
         )
     seen: dict[str, str] = {}
     for cell, column in zip(header, matched, strict=True):
-        assert column is not None
+        if column is None:
+            continue
         if column.field in seen:
             raise CsvFormatError(
-                f"{source}: line 1 names the column {column.title!r} twice "
+                f"{source}: line {header_line} names the column {column.title!r} twice "
                 f"({seen[column.field]!r}, {cell!r})",
-                line=1,
+                line=header_line,
                 column=cell,
             )
         seen[column.field] = cell
     missing = [c.title for c in layout.columns if c.required and c.field not in seen]
     if missing:
         raise CsvFormatError(
-            f"{source}: the required column {missing[0]!r} is missing (line 1)", line=1, column=missing[0]
+            f"{source}: the required column {missing[0]!r} is missing (line {header_line})",
+            line=header_line,
+            column=missing[0],
         )
-    columns = [c for c in matched if c is not None]
-    records = []
-    for line, record in _records(text, delimiter):
-        if line == 1:
-            continue  # the header
+    records: list[tuple[int, int, list[str]]] = []
+    for line, end, record in _records(text, delimiter, header_line + 1):
         if not any(cell.strip() for cell in record):
             continue  # a blank line
-        if len(record) != len(columns):
+        if len(record) != len(header) and (layout.strict or len(record) > len(header)):
+            # An assumed layout reads a short row as one whose last fields are empty.
             raise CsvFormatError(
-                f"{source}: line {line} has {len(record)} fields, the header {len(columns)}: "
+                f"{source}: line {line} has {len(record)} fields, the header {len(header)}: "
                 "a delimiter inside an unquoted field?",
                 line=line,
             )
-        records.append((line, record))
-    decimal_comma = _decimal_comma(columns, records)
-    table = Table(layout, CsvFormat(encoding, bom, delimiter, decimal_comma), columns)
-    for line, record in records:
+        records.append((line, end, record))
+    decimal_comma = _decimal_comma(matched, records)
+    table = Table(
+        layout,
+        CsvFormat(encoding, bom, delimiter, decimal_comma),
+        matched,
+        header,
+        header_line,
+        text,
+        warnings=warnings,
+    )
+    names = [cell.strip() for cell in header]
+    for line, end, record in records:
+        if len(record) < len(header):
+            missing_names = ", ".join(repr(name) for name in names[len(record) :])
+            table.warnings.append(
+                CsvWarning(
+                    "short-row",
+                    f"the row has {len(record)} of the header's {len(header)} fields; "
+                    f"the missing last ones are read as empty ({missing_names})",
+                    line,
+                )
+            )
         values: dict[str, Any] = {}
-        for column, cell in zip(columns, record, strict=True):
-            values[column.field] = _value(column, cell, line, table, source)
-        table.rows.append((line, values))
+        extra: dict[str, str] = {}
+        for i, column in enumerate(matched):
+            cell = record[i] if i < len(record) else ""  # a short row: its last fields empty
+            if column is None:
+                if cell.strip():
+                    extra[header[i]] = cell.strip()
+            else:
+                values[column.field] = _value(column, names[i], cell, line, table, source)
+        if unknown:
+            values["extra"] = extra
+        table.rows.append(Record(line, end, len(record), values))
     return table
+
+
+def _find_header(text: str, layout: Layout, source: str) -> tuple[int, str, list[str]]:
+    """The header: its line, the delimiter, its cells. Line 1, or (``header_search``) the first
+    of the first non-empty lines that holds every required column."""
+    known = layout.known
+    required = {c.field for c in layout.columns if c.required}
+    candidates: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n", 200)[:200], start=1):
+        if len(candidates) == layout.header_search:
+            break
+        if line.strip() or layout.header_search == 1:
+            candidates.append((number, line))
+    chosen = next(
+        (
+            (number, line, *choose_delimiter(line, known))
+            for number, line in candidates
+            if layout.header_search == 1 or required <= _fields(line, known)
+        ),
+        None,
+    )
+    if chosen is None:
+        raise CsvFormatError(
+            f"{source}: none of the first {layout.header_search} lines is the header of a {layout.title} "
+            f"(columns such as {', '.join(repr(c.title) for c in layout.columns if c.required)} expected)",
+            line=None,
+        )
+    number, line, delimiter, cells = chosen
+    found = _fields(line, known)
+    if not found:
+        other = _other_delimiter(line, known)
+        if other is not None:
+            raise CsvFormatError(
+                f"{source}: line {number} is separated by {other!r}, not by ';', ',' or TAB: a wrong "
+                "delimiter (save the file again as CSV with ';')",
+                line=number,
+            )
+        raise CsvFormatError(
+            f"{source}: line {number} is no header of a {layout.title} (columns such as "
+            f"{', '.join(repr(c.title) for c in layout.columns[:3])} expected)",
+            line=number,
+        )
+    if layout.strict and len(cells) < len(required) // 2 + 1:
+        raise CsvFormatError(
+            f"{source}: line {number} splits into {len(cells)} columns with any of ';', ',' or TAB: "
+            "a wrong delimiter?",
+            line=number,
+        )
+    return number, delimiter, cells
+
+
+def _fields(header_text: str, known: Mapping[str, Column]) -> set[str]:
+    """The fields a header line names (split by its best delimiter)."""
+    _, cells = choose_delimiter(header_text, known)
+    return {known[key].field for key in map(header_key, cells) if key in known}
 
 
 def _other_delimiter(header_text: str, known: Mapping[str, Column]) -> str | None:
@@ -312,20 +398,24 @@ def _other_delimiter(header_text: str, known: Mapping[str, Column]) -> str | Non
     return None
 
 
-def _decimal_comma(columns: Sequence[Column], records: Sequence[tuple[int, list[str]]]) -> bool:
+def _decimal_comma(columns: Sequence[Column | None], records: Sequence[tuple[int, int, list[str]]]) -> bool:
     """Whether the file writes amounts with a decimal comma (the German way, and the default):
     yes if any amount has a comma, no if amounts have points and none a comma."""
-    amounts = [i for i, column in enumerate(columns) if column.kind in ("amount", "percent")]
+    amounts = [i for i, column in enumerate(columns) if column and column.kind in ("amount", "percent")]
     point = False
-    for _, record in records:
+    for _, _, record in records:
         for i in amounts:
+            if i >= len(record):
+                continue
             if "," in record[i]:
                 return True
             point = point or "." in record[i]
     return not point
 
 
-def _value(column: Column, cell: str, line: int, table: Table, source: str) -> Any:
+def _value(column: Column, name: str, cell: str, line: int, table: Table, source: str) -> Any:
+    """The value of one cell; ``name`` is its column's header as the file writes it (errors
+    and warnings name that, not this version's title)."""
     raw = cell.strip()
     if column.kind == "text":
         return raw or None
@@ -339,18 +429,18 @@ def _value(column: Column, cell: str, line: int, table: Table, source: str) -> A
     except ValueError as exc:
         what = "an amount" if column.kind in ("amount", "percent") else "a date (DD.MM.YYYY)"
         raise CsvFormatError(
-            f"{source}: line {line}, column {column.title!r}: {raw!r} is not {what}",
+            f"{source}: line {line}, column {name!r}: {raw!r} is not {what}",
             line=line,
-            column=column.title,
+            column=name,
         ) from exc
     if column.kind == "vsnr":
         return raw, Vsnr.try_parse(raw)
     if column.kind == "code":
-        return _code(column, raw, line, table)
+        return _code(column, name, raw, line, table)
     return raw
 
 
-def _code(column: Column, raw: str, line: int, table: Table) -> Any:
+def _code(column: Column, name: str, raw: str, line: int, table: Table) -> Any:
     enum: Callable[[str], Any] = column.codes
     try:
         return enum(raw)
@@ -359,7 +449,5 @@ def _code(column: Column, raw: str, line: int, table: Table) -> Any:
         for member in column.codes:
             if member.value.upper() == folded:
                 return member
-    table.warnings.append(
-        CsvWarning("unknown-code", f"unknown {column.title} {raw!r}; kept as written", line, column.title)
-    )
+    table.warnings.append(CsvWarning("unknown-code", f"unknown {name} {raw!r}; kept as written", line, name))
     return raw

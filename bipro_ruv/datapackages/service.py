@@ -6,7 +6,8 @@ takes them through the very path documents take (stored durably, journaled, then
 acknowledged), and only then reads what was stored, so a file that cannot be read is never
 lost: it lies in the inbox and its delivery says why. Besides the category, the content
 decides (:func:`package_kind` reads the header line): a package under another category is
-found too.
+found too. A CSV file under the category whose header this version does not know is
+reported with its error, never dropped.
 
 The transfer service is reached through the small protocols of :mod:`bipro_ruv.store.fetched`,
 as ``client.gdv`` does: this module does not import it.
@@ -14,6 +15,7 @@ as ``client.gdv`` does: this module does not import it.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,21 +29,23 @@ __all__ = ["DATAPACKAGE_CATEGORIES", "DataPackageService", "PackageDelivery", "p
 DATAPACKAGE_CATEGORIES: tuple[str, ...] = ("999000000",)
 """The category R+V's CSV packages come under (the bare GDV-Daten code)."""
 
-_SNIFF = 4096
+_SNIFF = 16384
 
 
 def package_kind(path: str | Path) -> str | None:
-    """The kind of data package the file's header line names, or None (not one this version reads)."""
+    """The kind of data package the file's header names (:func:`detect_kind` on its first
+    lines), or None: not one this version reads."""
     try:
         with Path(path).open("rb") as handle:
             head = handle.read(_SNIFF)
     except OSError:
         return None
-    line = head.split(b"\n", 1)[0]
-    if not line.strip() or b"\x00" in line:
-        return None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head[: len(head) // 2 * 2]
+    elif len(head) == _SNIFF:
+        head = head[: head.rfind(b"\n") + 1] or head  # no character cut in two
     try:
-        return detect_kind(line)
+        return detect_kind(head)
     except DataPackageError:
         return None
 
@@ -94,7 +98,10 @@ class DataPackageService:
                     kind=kind,
                 )
                 if kind is None:
-                    delivery.error = "no data package this version of bipro-ruv reads (its header is unknown)"
+                    delivery.error = (
+                        "no data package this version of bipro-ruv reads (its header is unknown); if its "
+                        "columns are only named otherwise, read_package(path, kind=..., names=...) reads it"
+                    )
                 else:
                     try:
                         delivery.package = read_package(document.path, kind=kind)

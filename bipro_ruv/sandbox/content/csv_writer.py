@@ -8,8 +8,11 @@ a header row, decimal comma without thousands separator, a leading ``-`` for neg
   den Datenpaketen"), in the legend's order.
 * **Condormigration-Vertragsliste**: the layout ``CONDOR_MIGRATION_HEADER``, which the project's parser
   expects; old numbers as Condor printed them (2+6 digits with a slash, or 11 digits starting with 74).
-* **Courtageabrechnung** and **Bestandsübertragungsliste**: R+V's real columns are not public; these layouts
-  are our own, built from the legend's terms (Buchungsart codes, Prov. Prozentsatz).
+* **Courtageabrechnung** (both generations: before the LVRG and from February 2016, two columns more and four
+  renamed), **Bestandsübertragungsliste** and **KFZ-Beitragsvergleich**: R+V's real columns are not public;
+  these are the layouts the library assumes (``bipro_ruv.datapackages.assumed``), built from the legend's
+  terms (Buchungsart codes, Prov. Prozentsatz). The headers are written here on their own, not taken from the
+  library's layouts, so that a change on one side shows in the tests.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ __all__ = [
     "BESTANDSUEBERTRAGUNG_HEADER",
     "CONDOR_MIGRATION_HEADER",
     "COURTAGE_HEADER",
+    "COURTAGE_HEADER_LVRG",
     "CSV_ENCODING",
+    "KFZ_VERGLEICH_HEADER",
     "SALDEN_HEADER",
     "SAMMELABRECHNUNG_HEADER",
     "bestandsuebertragungsliste",
     "condor_migration_list",
     "courtageabrechnung",
+    "kfz_beitragsvergleich",
     "saldenbestaetigung",
     "sammelabrechnung",
 ]
@@ -101,6 +107,39 @@ COURTAGE_HEADER = (
     "Prov. Prozentsatz",
     "Provisionsbetrag",
     "Buchungstext",
+)
+
+# From the February 2016 statement (LVRG): four columns renamed, two added (Vergütungsmodell,
+# Haftungszeit bis).
+COURTAGE_HEADER_LVRG = (
+    "Agenturnummer",
+    "Abrechnungsdatum",
+    "Vers.Nr.",
+    "Name VN",
+    "Versicherungsart",
+    "Courtageart",
+    "Bewertungsgrundlage",
+    "Courtagesatz",
+    "Courtagebetrag",
+    "Vergütungsmodell",
+    "Haftungszeit bis",
+    "Buchungstext",
+)
+
+KFZ_VERGLEICH_HEADER = (
+    "Agenturnummer",
+    "Vers.Nr.",
+    "Name VN",
+    "KFZ-KZ",
+    "Fahrzeug",
+    "Hauptfälligkeit",
+    "SF-Klasse bisher",
+    "SF-Klasse neu",
+    "Typklasse",
+    "Regionalklasse",
+    "Beitrag bisher",
+    "Beitrag neu",
+    "Differenz",
 )
 
 BESTANDSUEBERTRAGUNG_HEADER = (
@@ -285,9 +324,14 @@ def sammelabrechnung(
 
 
 def courtageabrechnung(
-    contracts: Sequence[SandboxContract], *, settled: date, agency: str = AGENCY_NUMBER
+    contracts: Sequence[SandboxContract], *, settled: date, agency: str = AGENCY_NUMBER, lvrg: bool = True
 ) -> bytes:
-    """Commission per contract: Abschlussprovision (AP) in the first year, Bestandsprovision (BP) after."""
+    """Commission per contract: Abschlussprovision (AP) in the first year, Bestandsprovision (BP) after.
+
+    ``lvrg``: the layout from February 2016 (Courtageart ... Courtagebetrag, with the payment model and the
+    end of the liability: life contracts are paid in advance, "vorschüssig", and liable for five years); else
+    the layout before it.
+    """
     rows: list[list[str]] = []
     for contract in contracts:
         if not contract.commission_rate:
@@ -295,21 +339,57 @@ def courtageabrechnung(
         period = installment_period(contract, settled)
         first_year = (settled - contract.start).days < 366
         net = contract.installment
+        row = [
+            agency,
+            _day(settled),
+            contract.vsnr,
+            contract.customer.list_name,
+            contract.product,
+            "AP" if first_year else "BP",
+            _amount(net),
+            _amount(contract.commission_rate),
+            _amount(contract.commission_on(net)),
+        ]
+        if lvrg:
+            life = contract.sparte == "010"
+            liable = contract.start.replace(year=contract.start.year + 5) if life else None
+            row += ["vorschüssig" if life else "ratierlich", _day(liable) if liable else ""]
+        rows.append([*row, f"Courtage {_day(period[0])} - {_day(period[1])}"])
+    return _write(COURTAGE_HEADER_LVRG if lvrg else COURTAGE_HEADER, rows)
+
+
+def kfz_beitragsvergleich(
+    contracts: Iterable[SandboxContract], *, main_due: date, agency: str = AGENCY_NUMBER
+) -> bytes:
+    """Each Kfz contract's annual premium before and after the main due date ``main_due`` (1.1.), with the
+    no-claims class one step better after a claim-free year and the type and regional classes."""
+    rows: list[list[str]] = []
+    for contract in contracts:
+        if contract.sparte != "050" or contract.vehicle is None:
+            continue
+        seed = int(contract.vsnr[-4:])
+        years = max(1, main_due.year - contract.start.year)
+        sf_before, sf_after = f"SF {years - 1 or '1/2'}", f"SF {years}"
+        after = (contract.annual_premium * Decimal(100 + seed % 11 - 4) / 100).quantize(Decimal("0.01"))
+        vehicle = contract.vehicle
         rows.append(
             [
                 agency,
-                _day(settled),
                 contract.vsnr,
                 contract.customer.list_name,
-                contract.product,
-                "AP" if first_year else "BP",
-                _amount(net),
-                _amount(contract.commission_rate),
-                _amount(contract.commission_on(net)),
-                f"Courtage {_day(period[0])} - {_day(period[1])}",
+                vehicle.kennzeichen,
+                f"{vehicle.manufacturer} {vehicle.model}",
+                _day(main_due),
+                sf_before,
+                sf_after,
+                str(10 + seed % 15),
+                str(1 + seed % 12),
+                _amount(contract.annual_premium),
+                _amount(after),
+                _amount(after - contract.annual_premium),
             ]
         )
-    return _write(COURTAGE_HEADER, rows)
+    return _write(KFZ_VERGLEICH_HEADER, rows)
 
 
 def condor_migration_list(contracts: Iterable[SandboxContract], *, agency: str = AGENCY_NUMBER) -> bytes:

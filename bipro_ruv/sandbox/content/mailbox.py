@@ -175,7 +175,7 @@ def _sammelabrechnung(live: list[SandboxContract], cutoff: date) -> SeedDocument
 
 
 def _contract_lists(plan: MailboxPlan) -> list[SeedShipment]:
-    """The weekly CSV lists: Condormigration-Vertragsliste and Bestandsübertragungsliste."""
+    """The CSV lists: Condor migration list and Bestandsübertragungsliste (weekly), KFZ-Beitragsvergleich."""
     agency = AGENCY_NUMBER
     weekly = plan.today - timedelta(days=1)
     condor = make_document(
@@ -194,9 +194,25 @@ def _contract_lists(plan: MailboxPlan) -> list[SeedShipment]:
         content_type=CSV_TYPE,
         kurzbeschreibung="Bestandsübertragungsliste",
     )
+    # The yearly K-KINK file: offered from the last week of October to the end of February, for the main due
+    # date 1.1.; the sandbox delivers it all year, for the coming 1.1.
+    main_due = date(plan.today.year + (plan.today.month > 2), 1, 1)
+    comparison = make_document(
+        csv_writer.kfz_beitragsvergleich(SANDBOX_CONTRACTS, main_due=main_due),
+        f"KFZ-Beitragsvergleich_{agency}_{main_due:%Y}.csv",
+        content_type=CSV_TYPE,
+        kurzbeschreibung="KFZ-Beitragsvergleich",
+    )
     return [
         _data_package(plan, "999000000", "1001", plan.night_of(1), condor),
         _data_package(plan, "999000000", "1001", datetime.combine(saturday, time(5, 0)), transfer),
+        _data_package(
+            plan,
+            "999000000",
+            "1001",
+            datetime.combine(plan.today - timedelta(days=2), time(4, 40)),
+            comparison,
+        ),
     ]
 
 
