@@ -12,7 +12,15 @@ from bipro_ruv._version import __version__
 from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle
 from bipro_ruv._wire.policy import ReplyLimits, RetryPolicy, Timeouts
 from bipro_ruv.arbeitsgebiete import ARBEITSGEBIETE, Arbeitsgebiet, get_arbeitsgebiet
-from bipro_ruv.auth import Credentials, Password, UsernamePassword
+from bipro_ruv.auth import (
+    Credentials,
+    MtanChallenge,
+    OrganisationCertificate,
+    Password,
+    TgicPerson,
+    UsernamePassword,
+    VdgTicket,
+)
 from bipro_ruv.client import Client, LoginInfo
 from bipro_ruv.contracts import ContractEntry, ContractIndex
 from bipro_ruv.datapackages.condor import (
@@ -28,6 +36,7 @@ from bipro_ruv.errors import (
     AmbiguousDocumentError,
     AuthenticationError,
     BiproError,
+    CertificateError,
     ChecksumMismatchError,
     ConfigurationError,
     CsvFormatError,
@@ -43,6 +52,8 @@ from bipro_ruv.errors import (
     MalformedXmlError,
     MimeError,
     NetworkError,
+    OtpExpiredError,
+    OtpRequiredError,
     PasswordExpiredError,
     PasswordRejectedEarlierError,
     ProtocolError,
@@ -54,9 +65,11 @@ from bipro_ruv.errors import (
     ServiceError,
     SessionExpiredError,
     StorageError,
+    TicketRejectedError,
     TransportError,
     UnsafeArchiveError,
     UnsafeXmlError,
+    WrongOtpError,
     WrongPasswordError,
     WrongShipmentError,
 )
@@ -87,6 +100,7 @@ __all__ = [
     "Arbeitsgebiet",
     "AuthenticationError",
     "BiproError",
+    "CertificateError",
     "ChecksumMismatchError",
     "Client",
     "CondorMigration",
@@ -124,7 +138,11 @@ __all__ = [
     "MigrationList",
     "MigrationRowError",
     "MimeError",
+    "MtanChallenge",
     "NetworkError",
+    "OrganisationCertificate",
+    "OtpExpiredError",
+    "OtpRequiredError",
     "Outcome",
     "PROFILES",
     "PartnerQuery",
@@ -151,16 +169,20 @@ __all__ = [
     "SqliteStore",
     "Status",
     "StorageError",
+    "TgicPerson",
+    "TicketRejectedError",
     "Timeouts",
     "TransferService",
     "TransportError",
     "UnsafeArchiveError",
     "UnsafeXmlError",
     "UsernamePassword",
+    "VdgTicket",
     "Vsnr",
     "VsnrKind",
     "VsnrMatch",
     "VsnrTranslator",
+    "WrongOtpError",
     "WrongPasswordError",
     "WrongShipmentError",
     "__version__",

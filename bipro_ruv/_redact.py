@@ -3,7 +3,8 @@
 Two kinds of secret are masked as ``***``: (1) values registered at run time with
 :func:`register_secret` (the password, every SecurityContextToken identifier), kept for
 the life of the process, and (2) the XML elements that hold secrets (Password,
-Identifier, Nonce, BinarySecurityToken, SAML assertions), whatever their value.
+Identifier, Nonce, BinarySecurityToken, an mTAN's TextChallengeResponse, SAML assertions),
+whatever their value.
 
 Log records: a filter on a logger only sees records created on that very logger, not on
 its children, so a filter on ``bipro_ruv`` misses ``bipro_ruv.soap``. Instead
@@ -44,8 +45,8 @@ _COVERED_CHILDREN = tuple(f"{name}." for name in COVERED_LOGGERS)
 _ELEMENT_PATTERNS = [
     # <wsse:Password ...>secret</wsse:Password>, <Identifier>bipro:...</Identifier>, SAML assertions
     re.compile(
-        r"(<(?:[\w.-]+:)?(?:Password|Identifier|Nonce|BinarySecurityToken)\b[^>]*>)(.*?)"
-        r"(</(?:[\w.-]+:)?(?:Password|Identifier|Nonce|BinarySecurityToken)>)",
+        r"(<(?:[\w.-]+:)?(?:Password|Identifier|Nonce|BinarySecurityToken|TextChallengeResponse)\b[^>]*>)(.*?)"
+        r"(</(?:[\w.-]+:)?(?:Password|Identifier|Nonce|BinarySecurityToken|TextChallengeResponse)>)",
         re.S,
     ),
     re.compile(

@@ -81,8 +81,9 @@ class Client:
         the short form of ``credentials=UsernamePassword(username, password)``.
     :param password: the portal password; once the STS rejects it, it is never sent
         again (R+V locks accounts after repeated failures).
-    :param credentials: the login method as a value (:class:`UsernamePassword` today;
-        TGIC logins to follow), instead of ``username`` and ``password``.
+    :param credentials: the login method as a value, instead of ``username`` and
+        ``password``: :class:`UsernamePassword`, :class:`TgicPerson` (TGIC-ID with mTAN),
+        :class:`OrganisationCertificate` (mTLS), :class:`VdgTicket`.
     :param profile: ``"ruv"`` (default), ``"kravag"``, ``"condor"`` or an
         :class:`InsurerProfile`.
     :param base_url: send every service to this host instead (sandbox, test system).
@@ -150,8 +151,11 @@ class Client:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> Client:
-        """A client configured from :class:`Settings` (e.g. ``Settings.from_env()``)."""
-        return cls(credentials=settings.credentials(), **{**settings.client_kwargs(), **overrides})
+        """A client configured from :class:`Settings` (e.g. ``Settings.from_env()``);
+        ``overrides`` replace its keyword arguments (``credentials=`` too, e.g. the settings'
+        own with an ``otp_provider``: ``settings.credentials(otp_provider=ask)``)."""
+        credentials = overrides.pop("credentials", None) or settings.credentials()
+        return cls(credentials=credentials, **{**settings.client_kwargs(), **overrides})
 
     # -- the services: one line each ------------------------------------------------
 

@@ -8,6 +8,7 @@ per layer and chained with ``raise ... from exc`` so the cause stays visible::
     BiproError
     +-- ConfigurationError            our caller's fault: bad profile, settings, URL
     |   +-- InsecureTransportError    plain http to a non-loopback host without opt-in
+    |   +-- OtpRequiredError          a TGIC login needs an mTAN and nobody can give one
     +-- TransportError                the network: connection, TLS, timeout
     |   +-- RequestTimeout            connect/read timeout
     |   |   +-- ReplyDeadlineExceeded the whole reply took longer than Timeouts.reply
@@ -29,6 +30,10 @@ per layer and chained with ``raise ... from exc`` so the cause stays visible::
     |       +-- AccountLockedError        00964 / 00965: locked, too many attempts
     |       +-- PasswordExpiredError      00966
     |       +-- PasswordRejectedEarlierError  refused locally: rejected by an earlier run
+    |       +-- WrongOtpError             TGIC: the mTAN was wrong (never retried)
+    |       +-- OtpExpiredError           TGIC: the mTAN came too late
+    |       +-- TicketRejectedError       the STS refused the VDG ticket (00942-00949, 00961)
+    |       +-- CertificateError          the organisation certificate cannot be used (see below)
     +-- DocumentError                 a delivered document cannot be stored safely
     |   +-- ChecksumMismatchError     Pruefsumme does not match the bytes
     |   +-- UnsafeArchiveError        zip bomb, nested archive, too many members
@@ -80,6 +85,7 @@ __all__ = [
     "AmbiguousDocumentError",
     "AuthenticationError",
     "BiproError",
+    "CertificateError",
     "ChecksumMismatchError",
     "ConfigurationError",
     "CsvFormatError",
@@ -93,6 +99,8 @@ __all__ = [
     "MalformedXmlError",
     "MimeError",
     "NetworkError",
+    "OtpExpiredError",
+    "OtpRequiredError",
     "PasswordExpiredError",
     "PasswordRejectedEarlierError",
     "ProtocolError",
@@ -104,9 +112,11 @@ __all__ = [
     "ServiceError",
     "SessionExpiredError",
     "StorageError",
+    "TicketRejectedError",
     "TransportError",
     "UnsafeArchiveError",
     "UnsafeXmlError",
+    "WrongOtpError",
     "WrongPasswordError",
     "WrongShipmentError",
 ]
@@ -397,6 +407,43 @@ class PasswordRejectedEarlierError(AuthenticationError):
         self.code = code
         #: The file that records the rejection (delete it only if you know the password is right).
         self.record_path = record_path
+
+
+class WrongOtpError(AuthenticationError):
+    """The TGIC token service refused the mTAN. Never answered again automatically; it
+    counts for the guard against account locks like a refused password."""
+
+
+class OtpExpiredError(AuthenticationError):
+    """The mTAN reached the TGIC token service after its challenge had expired."""
+
+
+class TicketRejectedError(AuthenticationError):
+    """The STS refused the VDG ticket (invalid, expired, another user): get a new one."""
+
+
+class CertificateError(AuthenticationError):
+    """The organisation certificate (PKCS#12) cannot be used: the file or its password is
+    wrong, it is expired or not yet valid (``not_before``/``not_after`` say when it is
+    valid), or the server refused it in the TLS handshake (issued by another CA)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        not_before: datetime | None = None,
+        not_after: datetime | None = None,
+        **context: Unpack[_ServerContext],
+    ) -> None:
+        super().__init__(message, **context)
+        self.not_before = not_before
+        self.not_after = not_after
+
+
+class OtpRequiredError(ConfigurationError):
+    """A TGIC person login needs an mTAN, and there is no one to ask: no ``otp_provider``
+    was given, or the command line has no terminal. Log in where someone can answer, or
+    use the organisation certificate for unattended runs."""
 
 
 class StorageError(BiproError):

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from pydantic import Field, field_validator
 
-from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle
+from bipro_ruv._wire.endpoints import ServiceEndpoint, SoapActionStyle, rebase_url
 from bipro_ruv.deeplink import DEFAULT_PORTAL_LINKS, PortalLinks
 from bipro_ruv.errors import ConfigurationError
 from bipro_ruv.models import FrozenModel
@@ -26,8 +26,22 @@ __all__ = [
     "InsurerProfile",
     "ServiceEndpoint",
     "SoapActionStyle",
+    "TgicService",
     "get_profile",
 ]
+
+
+class TgicService(FrozenModel):
+    """The GDV's TGIC token service (ISTS) as an insurer uses it: where it is, and the
+    insurer's TGIC service id that a SAML token is requested for (``wsp:AppliesTo``)."""
+
+    ists_url: str = Field(..., description="The ISTS's WS-Trust 1.3 Issue endpoint")
+    service_id: str = Field(
+        ..., description="The insurer's TGIC service id, http://www.tgic.de/<VU>/prod/<service>/<version>"
+    )
+
+    def rebased(self, base_url: str) -> TgicService:
+        return self.model_copy(update={"ists_url": rebase_url(self.ists_url, base_url)})
 
 
 class InsurerProfile(FrozenModel):
@@ -39,6 +53,13 @@ class InsurerProfile(FrozenModel):
     sts: ServiceEndpoint = Field(..., description="Norm 410 Security Token Service")
     transfer: ServiceEndpoint = Field(..., description="Norm 430 TransferService")
     extranet: ServiceEndpoint | None = Field(None, description="Norm 440 ExtranetService (deep links)")
+    sts_certificate: ServiceEndpoint | None = Field(
+        None, description="Norm 410 STS port for the organisation certificate (mTLS, no UsernameToken)"
+    )
+    sts_ticket: ServiceEndpoint | None = Field(
+        None, description="Norm 410 STS port VDGTicketLogin (wsse:BinarySecurityToken bipro:VDGTicket)"
+    )
+    tgic: TgicService | None = Field(None, description="The TGIC token service (SAML with mTAN)")
     soap_action_style: SoapActionStyle = SoapActionStyle.URN
     send_bestaetige_lieferungen: bool = Field(
         False,
@@ -67,14 +88,26 @@ class InsurerProfile(FrozenModel):
             "sts": self.sts.rebased(base_url),
             "transfer": self.transfer.rebased(base_url),
         }
-        if self.extranet is not None:
-            update["extranet"] = self.extranet.rebased(base_url)
+        for name in ("extranet", "sts_certificate", "sts_ticket", "tgic"):
+            service = getattr(self, name)
+            if service is not None:
+                update[name] = service.rebased(base_url)
         return self.model_copy(update=update)
 
 
 _RUV_HOST = "https://webservice.ruv.de/bipro"
 _STS = ServiceEndpoint(url=f"{_RUV_HOST}/sts/2.4.0.1.0", bipro_version="2.4.0.1.0")
 _EXTRANET = ServiceEndpoint(url=f"{_RUV_HOST}/ExtranetService/1.0.1.0", bipro_version="1.0.1.0")
+# R+V names its certificate and VDG ticket STS ports nowhere in public; the paths are assumed from
+# the port names other insurers use (X509Login, VDGTicketLogin) until a live connection shows them.
+_STS_CERTIFICATE = ServiceEndpoint(url=f"{_RUV_HOST}/sts/X509Login/2.4.0.1.0", bipro_version="2.4.0.1.0")
+_STS_TICKET = ServiceEndpoint(url=f"{_RUV_HOST}/sts/VDGTicketLogin/2.4.0.1.0", bipro_version="2.4.0.1.0")
+# The ISTS is the GDV's (ists-v2.tgic.de); R+V's TGIC service id is not public: assumed in the
+# form of the registry's ids (http://www.tgic.de/<VU>/prod/<service>/<version>); set
+# BIPRO_RUV_TGIC_SERVICE_ID to the one R+V gives.
+_TGIC = TgicService(
+    ists_url="https://ists-v2.tgic.de/RST/Issue", service_id="http://www.tgic.de/RuV/prod/bipro/1.0"
+)
 
 PROFILES: Mapping[str, InsurerProfile] = MappingProxyType(
     {
@@ -85,6 +118,9 @@ PROFILES: Mapping[str, InsurerProfile] = MappingProxyType(
             sts=_STS,
             transfer=ServiceEndpoint(url=f"{_RUV_HOST}/TransferService/2.6.2.1.0", bipro_version="2.6.2.1.0"),
             extranet=_EXTRANET,
+            sts_certificate=_STS_CERTIFICATE,
+            sts_ticket=_STS_TICKET,
+            tgic=_TGIC,
         ),
         "kravag": InsurerProfile(
             key="kravag",
@@ -93,6 +129,9 @@ PROFILES: Mapping[str, InsurerProfile] = MappingProxyType(
             sts=_STS,
             transfer=ServiceEndpoint(url=f"{_RUV_HOST}/TransferService/2.4.4.1.1", bipro_version="2.4.4.1.1"),
             extranet=_EXTRANET,
+            sts_certificate=_STS_CERTIFICATE,
+            sts_ticket=_STS_TICKET,
+            tgic=_TGIC,
         ),
         "condor": InsurerProfile(
             key="condor",
@@ -101,6 +140,9 @@ PROFILES: Mapping[str, InsurerProfile] = MappingProxyType(
             sts=_STS,
             transfer=ServiceEndpoint(url=f"{_RUV_HOST}/TransferService/2.4.4.1.1", bipro_version="2.4.4.1.1"),
             extranet=_EXTRANET,
+            sts_certificate=_STS_CERTIFICATE,
+            sts_ticket=_STS_TICKET,
+            tgic=_TGIC,
         ),
     }
 )

@@ -17,17 +17,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bipro_ruv._wire.policy import Timeouts
+from bipro_ruv.auth.certificate import OrganisationCertificate
 from bipro_ruv.auth.credentials import Credentials, UsernamePassword
 from bipro_ruv.auth.stored import stored_password
+from bipro_ruv.auth.tgic import OtpProvider, TgicPerson
+from bipro_ruv.auth.vdg import VdgTicket
 from bipro_ruv.errors import ConfigurationError
 from bipro_ruv.profiles import PROFILES
 
-__all__ = ["ENV_PREFIX", "Settings"]
+__all__ = ["ENV_PREFIX", "Settings", "keyring_entry"]
 
 ENV_PREFIX = "BIPRO_RUV_"
 
@@ -43,12 +46,24 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    login: Literal["password"] = Field(
+    login: Literal["password", "tgic", "certificate", "vdg"] = Field(
         "password",
-        description="Login method: 'password' (Norm 410 STS with the Maklerportal password); TGIC to follow",
+        description="Login method: 'password' (the Maklerportal's), 'tgic' (TGIC-ID, password and mTAN), "
+        "'certificate' (the firm's TGIC X.509 certificate), 'vdg' (a VDG ticket)",
     )
-    username: str = Field(..., min_length=1, description="Maklerportal user id")
-    password: SecretStr = Field(..., description="Maklerportal password")
+    username: str | None = Field(
+        None, min_length=1, description="Maklerportal user id, or the TGIC-ID (login 'tgic')"
+    )
+    password: SecretStr | None = Field(None, description="Maklerportal password, or the TGIC password")
+    tgic_service_id: str | None = Field(
+        None, description="R+V's TGIC service id (wsp:AppliesTo), if not the profile's assumed one"
+    )
+    certificate: Path | None = Field(
+        None, description="The organisation certificate: PKCS#12 file (.p12/.pfx)"
+    )
+    certificate_password: SecretStr | None = Field(None, description="The password of the PKCS#12 file")
+    vdg_ticket: SecretStr | None = Field(None, description="A VDG ticket (base64), for login 'vdg'")
+    vdg_ticket_file: Path | None = Field(None, description="A file holding the VDG ticket, for login 'vdg'")
     profile: str = Field("ruv", description="Insurer profile: ruv, kravag, condor")
     base_url: str | None = Field(None, description="Override host of every service (sandbox, test system)")
     ca_bundle: Path | None = Field(None, description="CA bundle for TLS verification (test systems)")
@@ -67,6 +82,17 @@ class Settings(BaseSettings):
     quarantine_after: int = Field(
         3, ge=1, description="Failures in a row for the same reason after which a shipment is quarantined"
     )
+
+    @model_validator(mode="after")
+    def _complete_for_the_login(self) -> Settings:
+        missing = [name for name in _REQUIRED[self.login] if getattr(self, name) is None]
+        if self.login == "vdg" and self.vdg_ticket is None and self.vdg_ticket_file is None:
+            missing.append("vdg_ticket")
+        if missing:
+            raise ValueError(
+                f"login {self.login!r} needs {', '.join(self.variable(name) for name in missing)}"
+            )
+        return self
 
     @field_validator("profile")
     @classmethod
@@ -156,17 +182,21 @@ class Settings(BaseSettings):
         cls, from_environment: dict[str, Any], given: dict[str, Any], prefix: str, use_keyring: bool
     ) -> Settings:
         values = {**from_environment, **given}
-        if use_keyring and "password" not in values and values.get("username"):
-            stored = stored_password(str(values.get("profile") or "ruv"), str(values["username"]))
-            if stored is not None:
-                values["password"] = stored
-        missing = [cls.variable(name, prefix) for name in ("username", "password") if name not in values]
+        login = str(values.get("login") or "password")
+        if use_keyring:
+            _from_keyring(values, login)
+        missing = [cls.variable(name, prefix) for name in _REQUIRED.get(login, ()) if name not in values]
+        if login == "vdg" and "vdg_ticket" not in values and "vdg_ticket_file" not in values:
+            missing.append(
+                cls.variable("vdg_ticket", prefix) + " (or " + cls.variable("vdg_ticket_file", prefix) + ")"
+            )
         if missing:
+            secret = _SECRET_OF.get(login)
             raise ConfigurationError(
                 f"missing environment variable(s): {', '.join(missing)}"
                 + (
                     " (or a password stored with `bipro-ruv credentials set`)"
-                    if "password" not in values
+                    if secret is not None and secret not in values
                     else ""
                 )
             )
@@ -175,9 +205,40 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             raise ConfigurationError(_explain(exc, from_environment, given, prefix)) from None
 
-    def credentials(self) -> Credentials:
-        """The login method these settings describe, as a value for ``Client(credentials=...)``."""
+    def credentials(self, *, otp_provider: OtpProvider | None = None) -> Credentials:
+        """The login method of these settings; ``otp_provider`` answers a TGIC login's mTAN."""
+        if self.login == "tgic":
+            assert self.username is not None
+            assert self.password is not None
+            return TgicPerson(
+                self.username, self.password, otp_provider=otp_provider, service_id=self.tgic_service_id
+            )
+        if self.login == "certificate":
+            assert self.certificate is not None
+            assert self.certificate_password is not None
+            return OrganisationCertificate(
+                self.certificate, self.certificate_password, username=self.username
+            )
+        if self.login == "vdg":
+            return VdgTicket(self._vdg_ticket(), username=self.username)
+        assert self.username is not None
+        assert self.password is not None
         return UsernamePassword(self.username, self.password)
+
+    def _vdg_ticket(self) -> str:
+        if self.vdg_ticket is not None:
+            return self.vdg_ticket.get_secret_value()
+        assert self.vdg_ticket_file is not None
+        try:
+            return self.vdg_ticket_file.expanduser().read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the VDG ticket file {self.vdg_ticket_file} cannot be read ({exc.strerror or exc})"
+            ) from exc
+
+    def keyring_entry(self) -> tuple[str, str] | None:
+        """Where the keyring holds this login's secret: (profile entry, user), or None."""
+        return keyring_entry(self.profile, self.login, self.username, self.certificate)
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`bipro_ruv.Client` (without the credentials)."""
@@ -192,6 +253,52 @@ class Settings(BaseSettings):
             "trust_env": self.trust_env,
             "state_dir": self.state_dir,
         }
+
+
+#: The settings each login method needs (the VDG ticket: either of two, checked apart).
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "password": ("username", "password"),
+    "tgic": ("username", "password"),
+    "certificate": ("certificate", "certificate_password"),
+    "vdg": (),
+}
+#: The secret setting of each method that the keyring may hold.
+_SECRET_OF = {"password": "password", "tgic": "password", "certificate": "certificate_password"}
+#: The secrets never shown in an error.
+_HIDDEN = frozenset({"password", "certificate_password", "vdg_ticket"})
+
+
+def keyring_entry(
+    profile: str, login: str, username: str | None, certificate: Path | None
+) -> tuple[str, str] | None:
+    """The keyring entry of a method's secret: the portal password under the profile and user,
+    the TGIC password under ``<profile>-tgic``, the certificate's under ``<profile>-certificate``
+    and the file's name."""
+    if login == "password" and username:
+        return profile, username
+    if login == "tgic" and username:
+        return f"{profile}-tgic", username
+    if login == "certificate" and certificate is not None:
+        return f"{profile}-certificate", Path(certificate).name
+    return None
+
+
+def _from_keyring(values: dict[str, Any], login: str) -> None:
+    """Fill the method's secret from the keyring when the environment has none."""
+    secret = _SECRET_OF.get(login)
+    if secret is None or secret in values:
+        return
+    certificate = values.get("certificate")
+    entry = keyring_entry(
+        str(values.get("profile") or "ruv"),
+        login,
+        str(values["username"]) if values.get("username") else None,
+        Path(str(certificate)) if certificate else None,
+    )
+    if entry is not None:
+        stored = stored_password(*entry)
+        if stored is not None:
+            values[secret] = stored
 
 
 class _Environment(EnvSettingsSource):
@@ -222,6 +329,6 @@ def _explain(
             where, value = f"--{name.replace('_', '-')}", given[name]
         else:
             where, value = Settings.variable(name, prefix), environment.get(name)
-        shown = "(hidden)" if name == "password" else repr(value)
+        shown = "(hidden)" if name in _HIDDEN else repr(value)
         parts.append(f"{where}={shown}: {error['msg']}")
     return "wrong setting: " + "; ".join(parts)

@@ -33,13 +33,13 @@ from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox, SandboxConfig
 from bipro_ruv.sandbox.content.contracts import SANDBOX_CONTRACTS
 from bipro_ruv.sandbox.services.soap import NS  # the sandbox's table; the client's XML code stays apart
 from tests._expected import KNOWN_VSNR, document, shipment
+from tests._soap import envelope, parse, sct_header, username_header
 
 STS = "/bipro/sts/2.4.0.1.0"
 TRANSFER = "/bipro/TransferService/2.6.2.1.0"
 EXTRANET = "/bipro/ExtranetService/1.0.1.0"
 VERSION = "2.6.2.1.0"
 
-XMLNS = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items())
 SCT = "http://schemas.xmlsoap.org/ws/2005/02/sc/sct"
 ISSUE = "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"
 CANCEL = "http://schemas.xmlsoap.org/ws/2005/02/trust/Cancel"
@@ -75,28 +75,6 @@ class ChildSandbox:
 
 
 # -- envelopes -------------------------------------------------------------------------------------
-
-
-def envelope(body: str, header: str = "") -> bytes:
-    head = f"<soapenv:Envelope {XMLNS}><soapenv:Header>{header}</soapenv:Header>"
-    return f"{head}<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>".encode()
-
-
-def username_header(user: str, password: str) -> str:
-    return (
-        "<wsse:Security><wsse:UsernameToken>"
-        f"<wsse:Username>{user}</wsse:Username>"
-        '<wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0'
-        f'#PasswordText">{password}</wsse:Password>'
-        "</wsse:UsernameToken></wsse:Security>"
-    )
-
-
-def sct_header(token: str) -> str:
-    return (
-        "<wsse:Security><wsc:SecurityContextToken>"
-        f"<wsc:Identifier>{token}</wsc:Identifier></wsc:SecurityContextToken></wsse:Security>"
-    )
 
 
 def rst(token_type: str = SCT, request_type: str = ISSUE, extra: str = "") -> str:
@@ -166,11 +144,6 @@ def get_links(session: requests.Session, sb: Server, search: str) -> etree._Elem
 
 
 # -- reading replies -------------------------------------------------------------------------------
-
-
-def parse(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.fromstring(data, parser=parser)
 
 
 def meldung_ids(root: etree._Element) -> list[str]:

@@ -16,6 +16,7 @@ import itertools
 import logging
 import math
 import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -170,11 +171,20 @@ class GuardedAdapter(HTTPAdapter):
     """requests' adapter with connections the deadline can reach, from the very first byte
     of the request (a session passed in by the caller is guarded from the reply's headers on)."""
 
+    def __init__(self, *args: Any, ssl_context: ssl.SSLContext | None = None, **kwargs: Any) -> None:
+        # Set before HTTPAdapter.__init__, which makes the pool manager.
+        self._ssl_context = ssl_context
+        super().__init__(*args, **kwargs)
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._ssl_context is not None:
+            kwargs["ssl_context"] = self._ssl_context  # the client certificate (mTLS)
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _GUARDED_POOLS
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        if self._ssl_context is not None:
+            proxy_kwargs["ssl_context"] = self._ssl_context
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
         if not proxy.lower().startswith("socks"):
             manager.pool_classes_by_scheme = _GUARDED_POOLS

@@ -42,12 +42,17 @@ class ServiceEndpoint(FrozenModel):
 
     def rebased(self, base_url: str) -> ServiceEndpoint:
         """The same service path on another host (sandbox, test system)."""
-        base = urlsplit(base_url)
-        if not base.scheme or not base.netloc:
-            raise ConfigurationError(f"base_url must be an absolute URL, got {base_url!r}")
-        own = urlsplit(self.url)
-        path = base.path.rstrip("/") + own.path
-        return self.model_copy(update={"url": urlunsplit((base.scheme, base.netloc, path, own.query, ""))})
+        return self.model_copy(update={"url": rebase_url(self.url, base_url)})
+
+
+def rebase_url(url: str, base_url: str) -> str:
+    """``url``'s path (and query) on the host of ``base_url``, under its path."""
+    base = urlsplit(base_url)
+    if not base.scheme or not base.netloc:
+        raise ConfigurationError(f"base_url must be an absolute URL, got {base_url!r}")
+    own = urlsplit(url)
+    path = base.path.rstrip("/") + own.path
+    return urlunsplit((base.scheme, base.netloc, path, own.query, ""))
 
 
 class ServiceKind(str, Enum):

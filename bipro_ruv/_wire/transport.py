@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,15 @@ class HttpTransport(Transport):
         # zeep mounts a file:// adapter for local WSDLs; our WSDLs are read by path,
         # so nothing needs URL-based loading at all.
         self.session.adapters.pop("file://", None)
+
+    def use_client_certificate(self, context: ssl.SSLContext) -> None:
+        """Present a client certificate (mTLS) on every https connection from now on:
+        ``context`` holds it (:meth:`bipro_ruv.auth.certificate.ClientCertificate.ssl_context`).
+        The connections made so far are closed."""
+        old = self.session.get_adapter("https://")
+        self.session.mount("https://", GuardedAdapter(ssl_context=context))
+        old.close()
+        self._prepared.clear()
 
     # zeep calls load() for WSDL/XSD imports: local paths only, never the network.
     def load(self, url: str) -> bytes:

@@ -34,17 +34,18 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
 from bipro_ruv._wire.fs import FileLock, atomic_write_bytes, fsync_directory
+from bipro_ruv.auth._password import Password
 from bipro_ruv.errors import (
     AccountLockedError,
     AuthenticationError,
@@ -52,11 +53,13 @@ from bipro_ruv.errors import (
     HttpStatusError,
     PasswordExpiredError,
     PasswordRejectedEarlierError,
+    WrongOtpError,
     WrongPasswordError,
 )
 
 __all__ = [
     "LoginAttempt",
+    "guarded_login",
     "Rejection",
     "RejectionReason",
     "RejectionStore",
@@ -97,9 +100,12 @@ class RejectionReason(str, Enum):
     ACCOUNT_LOCKED = "account_locked"  # 00964, 00965
     PASSWORD_EXPIRED = "password_expired"  # noqa: S105 (a reason, not a secret) 00966
     NOT_AUTHENTICATED = "not_authenticated"  # 00960, 00962 at the STS
+    WRONG_OTP = "wrong_otp"  # TGIC: the mTAN was refused
 
     @classmethod
     def of(cls, error: AuthenticationError) -> RejectionReason:
+        if isinstance(error, WrongOtpError):
+            return cls.WRONG_OTP
         if isinstance(error, AccountLockedError):
             return cls.ACCOUNT_LOCKED
         if isinstance(error, PasswordExpiredError):
@@ -122,6 +128,7 @@ _DESCRIBED = {
     RejectionReason.ACCOUNT_LOCKED: "account locked",
     RejectionReason.PASSWORD_EXPIRED: "password expired",
     RejectionReason.NOT_AUTHENTICATED: "login not accepted",
+    RejectionReason.WRONG_OTP: "wrong mTAN",
 }
 _ADVICE = {
     RejectionReason.WRONG_PASSWORD: (
@@ -134,6 +141,11 @@ _ADVICE = {
     RejectionReason.NOT_AUTHENTICATED: (
         "Check the user id and password in the Maklerportal (change the password there if needed), "
         "then update them here."
+    ),
+    RejectionReason.WRONG_OTP: (
+        "An mTAN was refused, and TGIC locks the TGIC-ID after repeated failures. The password itself "
+        "was accepted: check that the SMS reaches the mobile number registered at TGIC, delete the record "
+        "named here, then log in again by hand."
     ),
 }
 
@@ -382,3 +394,35 @@ class LoginAttempt:
             self._store._delete()
         except OSError as exc:
             log.warning("could not delete %s after a successful login (%s)", self._store.path, exc)
+
+
+T = TypeVar("T")
+
+
+def guarded_login(
+    password: Password,
+    rejections: RejectionStore | None,
+    send: Callable[[str], T],
+    *,
+    not_counted: tuple[type[AuthenticationError], ...] = (),
+) -> T:
+    """``send(secret)`` under the account's guard: refused at once (nothing sent) if this
+    password was rejected before, in this process or an earlier run; a refusal is recorded
+    (except ``not_counted`` ones, as an mTAN that came too late), a success clears the record."""
+    secret = password.reveal()  # raises the earlier refusal of this process
+    if rejections is None:
+        return send(secret)
+    try:
+        with rejections.attempt(secret) as attempt:
+            try:
+                result = send(secret)
+            except not_counted:
+                raise
+            except AuthenticationError as exc:
+                attempt.rejected(exc, at=datetime.now(timezone.utc))
+                raise
+            attempt.succeeded()
+            return result
+    except PasswordRejectedEarlierError as exc:
+        password.reject(exc)
+        raise

@@ -19,13 +19,20 @@ from lxml import etree
 from bipro_ruv._wire.soap import SecurityHeader
 from bipro_ruv._wire.xml import NS
 
-__all__ = ["SecurityContextTokenHeader", "SecurityToken", "TokenManager", "TokenProvider"]
+__all__ = [
+    "SecurityContextTokenHeader",
+    "SecurityToken",
+    "TokenManager",
+    "TokenProvider",
+    "security_element",
+]
 
 _WSSE = NS["wsse"]
 _WSC = NS["wsc"]
 
 
-def _security_element(envelope: etree._Element) -> etree._Element:
+def security_element(envelope: etree._Element) -> etree._Element:
+    """The envelope's ``wsse:Security`` header element, made (with the Header) if missing."""
     soap_ns = etree.QName(envelope).namespace
     header = envelope.find(f"{{{soap_ns}}}Header")
     if header is None:
@@ -46,7 +53,7 @@ class SecurityContextTokenHeader:
     def apply(
         self, envelope: etree._Element, headers: dict[str, str]
     ) -> tuple[etree._Element, dict[str, str]]:
-        security = _security_element(envelope)
+        security = security_element(envelope)
         sct = etree.SubElement(security, f"{{{_WSC}}}SecurityContextToken", nsmap={"wsc": _WSC})
         etree.SubElement(sct, f"{{{_WSC}}}Identifier").text = self.identifier
         return envelope, headers

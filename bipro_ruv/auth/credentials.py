@@ -1,10 +1,12 @@
 """Login methods as values: what a :class:`~bipro_ruv.Client` is given to log in with.
 
 A credentials value knows its user id (the account is the insurer profile plus that id)
-and makes the token provider of its login method for a :class:`.Connection`. Today:
-:class:`UsernamePassword` (BiPRO Norm 410 STS with the Maklerportal password). The
-GDV's TGIC logins (ISTS SAML with mTAN, organisation certificate, VDG ticket) follow as
-further values of the same :class:`Credentials` interface, in modules of their own here.
+and makes the token provider of its login method for a :class:`.Connection`:
+:class:`UsernamePassword` (BiPRO Norm 410 STS with the Maklerportal password) here; the
+GDV's TGIC logins as further values of the same :class:`Credentials` interface, in modules
+of their own: :class:`~bipro_ruv.auth.tgic.TgicPerson` (ISTS SAML with mTAN),
+:class:`~bipro_ruv.auth.certificate.OrganisationCertificate` (X.509 over mTLS) and
+:class:`~bipro_ruv.auth.vdg.VdgTicket`.
 """
 
 from __future__ import annotations

@@ -22,19 +22,25 @@ from bipro_ruv._wire.soap import SoapEndpoint
 from bipro_ruv._wire.timestamps import parse_datetime
 from bipro_ruv._wire.xml import child_text, descendant
 from bipro_ruv.auth._password import Password
-from bipro_ruv.auth._rejections import RejectionStore
+from bipro_ruv.auth._rejections import RejectionStore, guarded_login
 from bipro_ruv.auth.base import SecurityContextTokenHeader, SecurityToken, utc_now
 from bipro_ruv.errors import (
     AuthenticationError,
     HttpStatusError,
-    PasswordRejectedEarlierError,
     ProtocolError,
     ServiceError,
     SessionExpiredError,
     WrongPasswordError,
 )
 
-__all__ = ["REQUEST_TYPE_ISSUE", "TOKEN_TYPE_SCT", "UsernamePasswordLogin", "parse_rstr", "token_expiry"]
+__all__ = [
+    "REQUEST_TYPE_ISSUE",
+    "TOKEN_TYPE_SCT",
+    "UsernamePasswordLogin",
+    "issue_sct",
+    "parse_rstr",
+    "token_expiry",
+]
 
 log = logging.getLogger("bipro_ruv.auth")
 
@@ -153,34 +159,21 @@ class UsernamePasswordLogin:
         self.requests_sent = 0
 
     def fetch(self) -> SecurityToken:
-        secret = self.password.reveal()  # raises the earlier AuthenticationError if rejected
-        if self.rejections is None:
-            return self._send(secret)
-        try:
-            with self.rejections.attempt(secret) as attempt:
-                try:
-                    token = self._send(secret)
-                except AuthenticationError as exc:
-                    attempt.rejected(exc, at=utc_now())
-                    raise
-                attempt.succeeded()
-                return token
-        except PasswordRejectedEarlierError as exc:
-            self.password.reject(exc)
-            raise
+        return guarded_login(self.password, self.rejections, self._send)
 
     def _send(self, secret: str) -> SecurityToken:
         """One RequestSecurityToken; every refusal becomes an AuthenticationError and spends
         the password in memory."""
-        body: dict[str, Any] = {"TokenType": TOKEN_TYPE_SCT, "RequestType": REQUEST_TYPE_ISSUE}
-        if self.send_bipro_version:
-            body["BiPROVersion"] = self.endpoint.endpoint.bipro_version
-        sent_monotonic = time.monotonic()
-        sent_wall = utc_now()
         self.requests_sent += 1
         log.debug("STS login for user %s at %s", self.username, self.endpoint.endpoint.url)
         try:
-            payload = self.endpoint.call("RequestSecurityToken", UsernameToken(self.username, secret), **body)
+            token = issue_sct(
+                self.endpoint,
+                UsernameToken(self.username, secret),
+                default_lifetime_s=self.default_lifetime_s,
+                source="sts",
+                send_bipro_version=self.send_bipro_version,
+            )
         except AuthenticationError as exc:
             self.password.reject(exc)
             raise
@@ -215,14 +208,34 @@ class UsernamePasswordLogin:
             )
             self.password.reject(wrong)
             raise wrong from exc
-        identifier, created, expires = parse_rstr(payload)
-        register_secret(identifier)
-        lifetime = token_expiry(created, expires, now=sent_wall, default_s=self.default_lifetime_s)
-        log.info("STS login for user %s succeeded; token valid for %.0f s", self.username, lifetime)
-        return SecurityToken(
-            header=SecurityContextTokenHeader(identifier),
-            expires_at=sent_monotonic + lifetime,
-            expires_at_utc=sent_wall + timedelta(seconds=lifetime),
-            lifetime_s=lifetime,
-            source="sts",
-        )
+        log.info("STS login for user %s succeeded; token valid for %.0f s", self.username, token.lifetime_s)
+        return token
+
+
+def issue_sct(
+    endpoint: SoapEndpoint,
+    security: Any,
+    *,
+    default_lifetime_s: float,
+    source: str,
+    send_bipro_version: bool = False,
+) -> SecurityToken:
+    """One RequestSecurityToken (Issue, token type SCT) with ``security`` in the header (a
+    UsernameToken, a VDG ticket, or None for the certificate port): the token it gives.
+    Faults and NOK raise as the SOAP layer maps them; the caller decides what a refusal is."""
+    body: dict[str, Any] = {"TokenType": TOKEN_TYPE_SCT, "RequestType": REQUEST_TYPE_ISSUE}
+    if send_bipro_version:
+        body["BiPROVersion"] = endpoint.endpoint.bipro_version
+    sent_monotonic = time.monotonic()
+    sent_wall = utc_now()
+    payload = endpoint.call("RequestSecurityToken", security, **body)
+    identifier, created, expires = parse_rstr(payload)
+    register_secret(identifier)
+    lifetime = token_expiry(created, expires, now=sent_wall, default_s=default_lifetime_s)
+    return SecurityToken(
+        header=SecurityContextTokenHeader(identifier),
+        expires_at=sent_monotonic + lifetime,
+        expires_at_utc=sent_wall + timedelta(seconds=lifetime),
+        lifetime_s=lifetime,
+        source=source,
+    )

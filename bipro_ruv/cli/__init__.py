@@ -76,11 +76,16 @@ def cli(verbose: int) -> None:
 
 @cli.command()
 @client_options
-def login(
-    connection: Connection,
-) -> None:
-    """Check the credentials at the STS and show until when the token is valid."""
-    with errors(), connection.client() as client:
+@click.option(
+    "--method",
+    type=click.Choice(["password", "tgic", "certificate", "vdg"]),
+    help="Login method [BIPRO_RUV_LOGIN; default password]: the portal password, TGIC-ID with mTAN, "
+    "the organisation certificate (BIPRO_RUV_CERTIFICATE), a VDG ticket (BIPRO_RUV_VDG_TICKET).",
+)
+def login(connection: Connection, method: str | None) -> None:
+    """Log in (asking for what is missing on a terminal, the mTAN of a TGIC login too) and
+    show until when the token is valid."""
+    with errors(), connection.client(login=method) as client:
         info = client.login()
         console.print(
             f"Login OK for [bold]{client.username}[/] at {client.profile.name}. "

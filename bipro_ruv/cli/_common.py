@@ -15,20 +15,25 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
 
 from bipro_ruv._redact import redact
 from bipro_ruv.auth._rejections import RejectionReason
 from bipro_ruv.auth.stored import stored_password
+from bipro_ruv.auth.tgic import MtanChallenge
 from bipro_ruv.client import Client
 from bipro_ruv.errors import (
     AuthenticationError,
     BiproError,
+    CertificateError,
+    OtpExpiredError,
     PasswordRejectedEarlierError,
     ProtocolError,
     ServiceError,
     StorageError,
+    TicketRejectedError,
     TransportError,
 )
 from bipro_ruv.profiles import PROFILES
@@ -55,12 +60,7 @@ def client_options(func: Any) -> Any:
     """The connection options; each one overrides its setting (``BIPRO_RUV_<NAME>``, read by
     :meth:`~bipro_ruv.settings.Settings.from_env`), which a cron job or a systemd unit sets."""
     options = [
-        click.option("--username", "-u", help="Maklerportal user id [BIPRO_RUV_USERNAME]."),
-        click.option(
-            "--password",
-            help="Password; better: BIPRO_RUV_PASSWORD, `bipro-ruv credentials set` or the prompt "
-            "(an option is visible to other users in the process list).",
-        ),
+        click.option("--username", "-u", help="Maklerportal user id, or the TGIC-ID [BIPRO_RUV_USERNAME]."),
         click.option(
             "--profile",
             type=click.Choice(sorted(PROFILES)),
@@ -104,7 +104,6 @@ class Connection:
     """The options every command that talks to the insurer shares (None: not given)."""
 
     username: str | None
-    password: str | None = dataclasses.field(repr=False)
     profile: str | None
     base_url: str | None
     ca_bundle: Path | None
@@ -114,7 +113,6 @@ class Connection:
     def overrides(self) -> dict[str, Any]:
         return {
             "username": self.username,
-            "password": self.password,
             "profile": self.profile,
             "base_url": self.base_url,
             "ca_bundle": self.ca_bundle,
@@ -139,27 +137,62 @@ class Connection:
         user = self.values.get("username")
         return str(user) if user else None
 
-    def settings(self) -> Settings:
-        """Every setting checked; asks for the user id and the password on a terminal if they
-        are not set (the password also from the keyring), says what to set without one."""
-        values = self.values
+    def settings(self, *, login: str | None = None) -> Settings:
+        """Every setting checked; asks on a terminal for what the login method needs and is not
+        set (user id, password, certificate password, VDG ticket; a secret also from the
+        keyring), says what to set without one. Secrets never come from an option."""
+        values = dict(self.values)
         overrides = self.overrides()
-        if not values.get("username"):
-            overrides["username"] = _ask("Benutzerkennung (username)", "the user id", "BIPRO_RUV_USERNAME")
-        if not values.get("password"):
-            profile = str(values.get("profile") or "ruv")
-            stored = stored_password(profile, overrides["username"] or str(values["username"]))
-            # Read once here and handed on: Settings.from_env would read the keyring again.
-            overrides["password"] = (
-                stored
-                if stored is not None
-                else _ask("Passwort", "the password", "BIPRO_RUV_PASSWORD", hide=True, keyring=True)
-            )
+        if login is not None:
+            overrides["login"] = values["login"] = login
+        method = str(values.get("login") or "password")
+        if method in ("password", "tgic"):
+            if not values.get("username"):
+                what = "TGIC-ID (username)" if method == "tgic" else "Benutzerkennung (username)"
+                overrides["username"] = values["username"] = _ask(what, "the user id", "BIPRO_RUV_USERNAME")
+            if not values.get("password"):
+                overrides["password"] = self._secret(values, "password", "Passwort", "BIPRO_RUV_PASSWORD")
+        elif method == "certificate":
+            if not values.get("certificate"):
+                fail(
+                    "the organisation certificate is not set",
+                    "set BIPRO_RUV_CERTIFICATE to its PKCS#12 file (.p12/.pfx).",
+                    ExitCode.USAGE,
+                )
+            if not values.get("certificate_password"):
+                overrides["certificate_password"] = self._secret(
+                    values,
+                    "certificate_password",
+                    "Passwort des Zertifikats",
+                    "BIPRO_RUV_CERTIFICATE_PASSWORD",
+                )
+        elif method == "vdg" and not values.get("vdg_ticket") and not values.get("vdg_ticket_file"):
+            overrides["vdg_ticket"] = _ask("VDG-Ticket", "the VDG ticket", "BIPRO_RUV_VDG_TICKET", hide=True)
         return Settings.from_env(use_keyring=False, **overrides)
 
-    def client(self) -> Client:
-        """The client of these settings."""
-        return Client.from_settings(self.settings())
+    @staticmethod
+    def _secret(values: dict[str, Any], name: str, label: str, variable: str) -> str | SecretStr:
+        """The secret ``name`` from the keyring, else from a prompt (read once, handed on:
+        Settings.from_env would read the keyring again)."""
+        unchecked = Settings.model_construct(**{**values, name: None})
+        entry = unchecked.keyring_entry()
+        stored = stored_password(*entry) if entry is not None else None
+        if stored is not None:
+            return stored
+        return _ask(label, f"the {name.replace('_', ' ')}", variable, hide=True, keyring=True)
+
+    def client(self, *, login: str | None = None) -> Client:
+        """The client of these settings; a TGIC login asks for the mTAN on a terminal."""
+        settings = self.settings(login=login)
+        otp = ask_mtan if sys.stdin.isatty() else None
+        return Client.from_settings(settings, credentials=settings.credentials(otp_provider=otp))
+
+
+def ask_mtan(challenge: MtanChallenge) -> str:
+    """The TGIC mTAN, from the person at the terminal (the ISTS's own words as the question)."""
+    err_console.print(shown(challenge.title), highlight=False)
+    value: str = click.prompt(challenge.label, hide_input=challenge.hide_text, err=True)
+    return value
 
 
 def inbox_of(connection: Connection, inbox: Path | None) -> Path:
@@ -229,6 +262,16 @@ def errors() -> Iterator[None]:
     except PasswordRejectedEarlierError as exc:
         # Not sent at all: the message says when and why the STS refused it, and what to do.
         fail(shown(str(exc)), None, ExitCode.LOGIN_REFUSED)
+    except CertificateError as exc:
+        fail(f"Login refused (organisation certificate): {shown(str(exc))}", None, ExitCode.LOGIN_REFUSED)
+    except TicketRejectedError as exc:
+        fail(
+            f"Login refused (VDG ticket): {shown(str(exc))}",
+            "get a new ticket from the portal and set it (BIPRO_RUV_VDG_TICKET).",
+            ExitCode.LOGIN_REFUSED,
+        )
+    except OtpExpiredError as exc:
+        fail(f"Login refused (mTAN too late): {shown(str(exc))}", "log in again.", ExitCode.LOGIN_REFUSED)
     except AuthenticationError as exc:
         reason = RejectionReason.of(exc)
         fail(

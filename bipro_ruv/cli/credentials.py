@@ -1,27 +1,52 @@
-"""``bipro-ruv credentials set|delete|show``: the password of an account in the OS keyring.
+"""``bipro-ruv credentials set|delete|show``: a login's secret in the OS keyring.
 
-For unattended runs without a password in the job's environment: the nightly
-``bipro-ruv fetch`` takes it from the keyring (:mod:`bipro_ruv.auth.stored`). Needs the
-optional extra: ``pip install 'bipro-ruv[keyring]'``.
+For unattended runs without the secret in the job's environment: the nightly
+``bipro-ruv fetch`` takes it from the keyring (:mod:`bipro_ruv.auth.stored`). ``--method``
+chooses whose: the portal password (default), the TGIC password, or the organisation
+certificate's password (under the file's name). Needs the optional extra:
+``pip install 'bipro-ruv[keyring]'``.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
 from bipro_ruv.auth.stored import delete_password, store_password, stored_password
 from bipro_ruv.cli._common import Connection, ExitCode, client_options, console, errors, fail
+from bipro_ruv.settings import keyring_entry
 
 __all__ = ["credentials"]
 
+_method = click.option(
+    "--method",
+    type=click.Choice(["password", "tgic", "certificate"]),
+    help="Whose secret: the portal password (default; BIPRO_RUV_LOGIN), the TGIC password, or the "
+    "password of the organisation certificate (BIPRO_RUV_CERTIFICATE names the file).",
+)
 
-def _user(connection: Connection) -> str:
-    user = connection.account_user
-    if not user:
+
+def _entry(connection: Connection, method: str | None) -> tuple[str, str]:
+    """The keyring entry (profile entry, user) of the method's secret."""
+    values: dict[str, Any] = connection.values
+    login = method or str(values.get("login") or "password")
+    if login == "vdg":
+        login = "password"
+    certificate = values.get("certificate")
+    entry = keyring_entry(
+        connection.account_profile,
+        login,
+        connection.account_user,
+        Path(str(certificate)) if certificate else None,
+    )
+    if entry is None:
+        if login == "certificate":
+            fail("no certificate given", "name its file with BIPRO_RUV_CERTIFICATE.", ExitCode.USAGE)
         fail("no user id given", "name it with --username (or BIPRO_RUV_USERNAME).", ExitCode.USAGE)
-    return user
+    return entry
 
 
 @click.group()
@@ -31,18 +56,16 @@ def credentials() -> None:
 
 @credentials.command("set")
 @client_options
+@_method
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts)."
 )
-def set_command(connection: Connection, password_stdin: bool) -> None:
+def set_command(connection: Connection, method: str | None, password_stdin: bool) -> None:
     """Store the password of --username in the keyring; asks for it on a terminal."""
     with errors():
-        user = _user(connection)
-        profile = connection.account_profile
+        profile, user = _entry(connection, method)
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
-        elif connection.password:
-            password = connection.password
         elif sys.stdin.isatty():
             password = click.prompt(
                 "Passwort", hide_input=True, confirmation_prompt="Passwort (Wiederholung)"
@@ -62,11 +85,11 @@ def set_command(connection: Connection, password_stdin: bool) -> None:
 
 @credentials.command("delete")
 @client_options
-def delete_command(connection: Connection) -> None:
+@_method
+def delete_command(connection: Connection, method: str | None) -> None:
     """Remove the stored password of --username from the keyring."""
     with errors():
-        user = _user(connection)
-        profile = connection.account_profile
+        profile, user = _entry(connection, method)
         if delete_password(profile, user):
             console.print(f"The password of {profile}/{user} is removed from the keyring.")
         else:
@@ -75,11 +98,11 @@ def delete_command(connection: Connection) -> None:
 
 @credentials.command("show")
 @client_options
-def show_command(connection: Connection) -> None:
+@_method
+def show_command(connection: Connection, method: str | None) -> None:
     """Say whether a password of --username is stored (never the password itself)."""
     with errors():
-        user = _user(connection)
-        profile = connection.account_profile
+        profile, user = _entry(connection, method)
         stored = stored_password(profile, user) is not None
         console.print(f"{profile}/{user}: {'a password is stored' if stored else 'no password stored'}.")
         if not stored:

@@ -3,8 +3,12 @@
 It speaks the R+V profile's services over real HTTP on 127.0.0.1 (Norm 410 STS,
 Norm 430 TransferService, Norm 440 ExtranetService plus the Maklerportal pages the
 deep links open), with a realistic mailbox, R+V-like lockout after wrong passwords,
-and injectable faults (:class:`FaultKind`). The wire contract it implements is
-``docs/sandbox-contract.md``; it shares no protocol code with the library's client.
+and injectable faults (:class:`FaultKind`). Besides the password it takes the other
+logins: the organisation certificate (``tls=True, client_certificates=True``, mTLS;
+:meth:`Sandbox.issue_client_certificate`), a VDG ticket (:meth:`Sandbox.issue_vdg_ticket`)
+and the TGIC person login at its ISTS (WS-Trust with an mTAN, :attr:`Sandbox.last_mtan`).
+The wire contract it implements is ``docs/sandbox-contract.md``; it shares no protocol code
+with the library's client.
 
 The default credentials (``rom4711`` / ``Sandbox-Passwort-1``) are sandbox-only.
 Standalone: ``python -m bipro_ruv.sandbox --port 8080`` prints ``READY <base_url>``.

@@ -1,6 +1,8 @@
 """What a sandbox is told: its configuration and the faults a test plans.
 
-:class:`SandboxConfig` sets the account, the token lifetime, the mailbox, MTOM or inline, TLS and the port.
+:class:`SandboxConfig` sets the account, the token lifetime, the mailbox, MTOM or inline, TLS (optionally
+requiring a client certificate: the organisation certificate login), the TGIC person login (user, password,
+mTAN and SAML lifetimes) and the port.
 :class:`FaultKind` imitates broken and hostile BiPRO servers: the Norm 410/430/440 services answering with
 HTTP errors, SOAP Faults with a ``BiproException`` (Norm 250), NOK statuses, malformed or hostile XML, broken
 MTOM/XOP framing, cut or dripping bodies; :class:`FaultRule` plans one for some requests, and
@@ -14,15 +16,26 @@ from datetime import date
 from enum import Enum
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bipro_ruv.models import FrozenModel
+from bipro_ruv.profiles import PROFILES
 
 __all__ = ["OPERATIONS", "SANDBOX_HOST", "FaultKind", "FaultRule", "SandboxConfig"]
 
 SANDBOX_HOST = "127.0.0.1"
 
-OPERATIONS = ("RequestSecurityToken", "listShipments", "getShipment", "acknowledgeShipment", "getLinks")
+#: The SOAP operations a FaultRule can name: Norm 410/430/440 by their element names, and the two steps
+#: of the TGIC ISTS (WS-Trust 1.3 RequestSecurityToken, WS-Trust 1.4 challenge answer).
+OPERATIONS = (
+    "RequestSecurityToken",
+    "listShipments",
+    "getShipment",
+    "acknowledgeShipment",
+    "getLinks",
+    "IstsIssue",
+    "IstsChallengeResponse",
+)
 
 
 class FaultKind(str, Enum):
@@ -112,6 +125,20 @@ class SandboxConfig(FrozenModel):
     lockout_after: int = Field(3, ge=1, description="Wrong passwords after which the user is locked (00964)")
     password_expired: bool = Field(False, description="The right password is refused as expired (00966)")
     tls: bool = Field(False, description="Serve https with a self-signed certificate (see Sandbox.ca_file)")
+    client_certificates: bool = Field(
+        False,
+        description="With tls: require a client certificate of the sandbox's client CA (organisation"
+        " certificate login; see Sandbox.issue_client_certificate)",
+    )
+    tgic_username: str = Field("TGIC-4711-0815", min_length=1, description="Sandbox-only TGIC user (ISTS)")
+    tgic_password: str | None = Field(
+        None, min_length=1, repr=False, description="Sandbox-only TGIC password; None: the sandbox password"
+    )
+    tgic_service_id: str | None = Field(
+        None, min_length=1, description="The wsp:AppliesTo the ISTS accepts; None: the R+V profile's"
+    )
+    mtan_lifetime_s: float = Field(300.0, ge=0, description="How long an ISTS mTAN challenge can be answered")
+    saml_lifetime_s: float = Field(3600.0, ge=0, description="Lifetime of an issued SAML assertion")
     mailbox: Literal["default", "empty"] = Field("default", description="Seed the realistic default mailbox")
     bulk_shipments: int = Field(0, ge=0, description="Additional small one-PDF shipments (benchmarks)")
     today: date | None = Field(
@@ -133,3 +160,23 @@ class SandboxConfig(FrozenModel):
         if value != SANDBOX_HOST:
             raise ValueError(f"the sandbox only listens on {SANDBOX_HOST}, not {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _client_certificates_need_tls(self) -> SandboxConfig:
+        if self.client_certificates and not self.tls:
+            raise ValueError("client_certificates=True needs tls=True (a client certificate is a TLS matter)")
+        return self
+
+    @property
+    def tgic_secret(self) -> str:
+        """The TGIC password the ISTS accepts: ``tgic_password``, else the sandbox password."""
+        return self.tgic_password if self.tgic_password is not None else self.password
+
+    @property
+    def tgic_applies_to(self) -> str:
+        """The TGIC service id the ISTS issues tokens for: ``tgic_service_id``, else the R+V profile's."""
+        if self.tgic_service_id is not None:
+            return self.tgic_service_id
+        tgic = PROFILES["ruv"].tgic
+        assert tgic is not None  # the R+V profile names its TGIC service
+        return tgic.service_id

@@ -1,12 +1,15 @@
 """The public sandbox object: a real BiPRO server (Norm 410 STS, Norm 430 Transfer, Norm 440 Extranet).
 
 :class:`Sandbox` seeds the mailbox from :mod:`bipro_ruv.sandbox.content`, binds the HTTP server
-(:mod:`.http`) on 127.0.0.1, optionally with TLS (:mod:`.tls`), serves it in a background thread and offers
-what a test needs: planning faults, expiring tokens, adding shipments and reading what the server saw.
+(:mod:`.http`) on 127.0.0.1, optionally with TLS (:mod:`.tls`; with client certificates too), serves it in a
+background thread and offers what a test needs: planning faults, expiring tokens, adding shipments, reading
+what the server saw, and the credentials of the other logins (organisation certificates, VDG tickets, the
+mTAN of the TGIC login).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -17,7 +20,8 @@ from bipro_ruv.sandbox.config import FaultKind, FaultRule, SandboxConfig
 from bipro_ruv.sandbox.content import hostile, mailbox
 from bipro_ruv.sandbox.content.contracts import SANDBOX_CONTRACTS
 from bipro_ruv.sandbox.server.http import SandboxHTTPServer
-from bipro_ruv.sandbox.server.tls import create_certificate
+from bipro_ruv.sandbox.server.tls import ClientAuthority, create_certificate, create_client_ca
+from bipro_ruv.sandbox.services import tickets
 from bipro_ruv.sandbox.services.dispatch import Services
 from bipro_ruv.sandbox.state import SandboxState
 
@@ -55,6 +59,11 @@ class Sandbox:
     ``stats`` is a live, thread-safe view of the counters; ``before_acknowledge`` is
     called in the server thread with the shipment id before an ack is recorded (if it
     raises, the client gets Fault 99999 and the ack is not recorded).
+
+    The other logins: with ``tls=True, client_certificates=True`` the listener requires a
+    certificate of the sandbox's client CA (``client_ca_file``), which
+    :meth:`issue_client_certificate` writes as PKCS#12; :meth:`issue_vdg_ticket` makes a
+    ticket for the VDGTicketLogin port; :attr:`last_mtan` is the SMS of the TGIC login.
     """
 
     def __init__(self, config: SandboxConfig | None = None, /, **overrides: object) -> None:
@@ -70,6 +79,8 @@ class Sandbox:
         self.add_shipments(_seed(config))
         self.base_url = ""
         self.ca_file: Path | None = None
+        self.client_ca_file: Path | None = None
+        self._client_ca: ClientAuthority | None = None
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -118,7 +129,10 @@ class Sandbox:
         if self.config.tls:
             self._tmp = tempfile.TemporaryDirectory(prefix="bipro-ruv-sandbox-")
             certificate = create_certificate(Path(self._tmp.name), self.config.host)
-            ssl_context = certificate.server_context()
+            if self.config.client_certificates:
+                self._client_ca = create_client_ca(Path(self._tmp.name))
+                self.client_ca_file = self._client_ca.ca_file
+            ssl_context = certificate.server_context(self.client_ca_file)
             self.ca_file = certificate.ca_file
         server = SandboxHTTPServer(
             (self.config.host, self.config.port),
@@ -191,6 +205,42 @@ class Sandbox:
     def set_token_lifetime(self, seconds: float) -> None:
         """Lifetime of tokens issued from now on."""
         self._state.set_token_lifetime(seconds)
+
+    # the other logins --------------------------------------------------------------------------
+
+    def issue_client_certificate(
+        self,
+        path: str | Path,
+        password: str | bytes,
+        *,
+        organisation: str = "Mustermakler GmbH",
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+    ) -> Path:
+        """Write an organisation certificate of the client CA as PKCS#12 (key, certificate, CA chain).
+
+        Encrypted with ``password``; valid from ``not_before`` (default: one day ago) to
+        ``not_after`` (default: 365 days later); naive datetimes are UTC. Needs a started
+        sandbox with ``tls=True, client_certificates=True``.
+        """
+        if self._client_ca is None:
+            raise RuntimeError("start a sandbox with tls=True, client_certificates=True first")
+        return self._client_ca.issue(
+            Path(path), password, organisation=organisation, not_before=not_before, not_after=not_after
+        )
+
+    def issue_vdg_ticket(self, *, user: str | None = None, valid_for_s: float = 3600.0) -> str:
+        """A signed VDG ticket (base64) for ``user`` (default: the sandbox user), for the ticket port.
+
+        A negative ``valid_for_s`` gives one that has already expired.
+        """
+        target = user if user is not None else self.config.username
+        return tickets.make_ticket(self._state.ticket_secret, target, valid_for_s)
+
+    @property
+    def last_mtan(self) -> str | None:
+        """The mTAN of the latest TGIC challenge (the simulated SMS); None before the first."""
+        return self._state.last_mtan
 
     # mailbox -------------------------------------------------------------------------------------
 

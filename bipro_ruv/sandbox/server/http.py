@@ -1,20 +1,25 @@
 """The sandbox's HTTP/1.1 server: routing to the BiPRO services, injected faults and streamed replies.
 
 A ``ThreadingHTTPServer`` on 127.0.0.1 with keep-alive. SOAP requests are POSTed to the service paths of the
-insurer profiles (Norm 410 STS, Norm 430 TransferService, Norm 440 ExtranetService); GET serves the
-Maklerportal pages. Every reply carries a Content-Length; getShipment replies are computed from the part
-sizes and streamed (:mod:`.streaming`) so no large document is ever held in memory. The server tracks its
-connections so :meth:`Sandbox.stop <bipro_ruv.sandbox.Sandbox.stop>` can close them and join every thread
-(no socket outlives the sandbox, which tests check as ResourceWarning).
+insurer profiles (Norm 410 STS with its certificate and VDG ticket ports, the TGIC ISTS, Norm 430
+TransferService, Norm 440 ExtranetService); GET serves the Maklerportal pages. On a TLS listener that
+requires client certificates the verified peer certificate goes with each request
+(``SoapRequest.peer_certificate``). Every reply carries a Content-Length; getShipment replies are computed
+from the part sizes and streamed (:mod:`.streaming`) so no large document is ever held in memory. The server
+tracks its connections so :meth:`Sandbox.stop <bipro_ruv.sandbox.Sandbox.stop>` can close them and join
+every thread (no socket outlives the sandbox, which tests check as ResourceWarning).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
+import ssl
 import struct
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -32,17 +37,17 @@ from bipro_ruv.sandbox.services.soap import (
     Reply,
     RequestError,
     SoapRequest,
+    TrustFault,
     check_soap_action,
     fault,
     nok_reply,
     parse_request,
+    trust_fault,
 )
 from bipro_ruv.sandbox.services.transfer import Closing, ShipmentReply
 from bipro_ruv.sandbox.state import Headers
 
 if TYPE_CHECKING:
-    import ssl
-
     from bipro_ruv.sandbox.services.dispatch import Services
     from bipro_ruv.sandbox.state import SandboxState
 
@@ -52,13 +57,25 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
 def _routes() -> dict[str, tuple[str, str]]:
-    """URL path -> (service, version), from the insurer profiles (R+V, KRAVAG, Condor)."""
+    """URL path -> (service, version), from the insurer profiles (R+V, KRAVAG, Condor).
+
+    The services are the keys of :data:`~bipro_ruv.sandbox.services.soap.SERVICE_OPERATIONS`; the
+    ISTS (not a BiPRO service) goes with the STS's version, used only should a BiPRO Fault name one.
+    """
     routes: dict[str, tuple[str, str]] = {}
     for profile in PROFILES.values():
-        endpoints = {"sts": profile.sts, "transfer": profile.transfer, "extranet": profile.extranet}
+        endpoints = {
+            "sts": profile.sts,
+            "sts_certificate": profile.sts_certificate,
+            "sts_ticket": profile.sts_ticket,
+            "transfer": profile.transfer,
+            "extranet": profile.extranet,
+        }
         for service, endpoint in endpoints.items():
             if endpoint is not None:
                 routes[urlsplit(endpoint.url).path.rstrip("/")] = (service, endpoint.bipro_version)
+        if profile.tgic is not None:
+            routes[urlsplit(profile.tgic.ists_url).path.rstrip("/")] = ("ists", profile.sts.bipro_version)
     return routes
 
 
@@ -110,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(404, b"Not Found\n", "text/plain; charset=utf-8"))
             return
         service, version = route
-        request = self._accept(body, version)
+        request = self._accept(body, service, version)
         if request is None:
             return
         rule = self.server.state.take_fault(request.operation)
@@ -127,25 +144,37 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(reply, delivery=delivery)
 
-    def _accept(self, body: bytes, version: str) -> SoapRequest | None:
+    def _accept(self, body: bytes, service: str, version: str) -> SoapRequest | None:
         """The parsed request, counted and shown to ``on_request``; None once refused (415, Fault)."""
         headers = Headers(self.headers.items())
         stats = self.server.state.stats
         if not self.headers.get("Content-Type", "").lower().startswith("text/xml"):
-            stats.record_request("invalid", headers)
+            stats.record_request("invalid", headers, service)
             self._send(Reply(415, b"SOAP 1.1 expects text/xml\n", "text/plain; charset=utf-8"))
             return None
         try:
             request = parse_request(body)
         except RequestError as exc:
-            stats.record_request("invalid", headers)
-            self._send(fault(version, "unbekannt", exc.meldung_id, exc.text))
+            stats.record_request("invalid", headers, service)
+            if service == "ists":
+                self._send(trust_fault("InvalidRequest", exc.text))
+            else:
+                self._send(fault(version, "unbekannt", exc.meldung_id, exc.text))
             return None
-        stats.record_request(request.operation, headers)
+        request = dataclasses.replace(request, peer_certificate=self._peer_certificate())
+        stats.record_request(request.operation, headers, service)
         observer = self.server.services.on_request
         if observer is not None:
             observer(request.operation)
         return request
+
+    def _peer_certificate(self) -> dict[str, object] | None:
+        """The connection's verified client certificate; None on plain http or when none was asked for."""
+        getpeercert = getattr(self.connection, "getpeercert", None)
+        if getpeercert is None:
+            return None
+        certificate: dict[str, object] | None = getpeercert()
+        return certificate or None  # {}: the listener asked for none, so none was verified
 
     def _answered_by_fault(self, rule: FaultRule | None, request: SoapRequest, version: str) -> bool:
         """Apply a fault that delays or replaces the real reply; True if the request is done with."""
@@ -195,6 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         except RequestError as exc:
             reply = fault(version, operation, exc.meldung_id, exc.text, server_side=exc.server_side)
+        except TrustFault as exc:
+            reply = trust_fault(exc.code, exc.text)
         except ValueError as exc:  # content lxml cannot write (e.g. a control character in a name)
             reply = fault(version, operation, "99999", f"Antwort nicht erzeugbar: {exc}", server_side=True)
         if truncate and isinstance(reply, Reply):
@@ -291,6 +322,19 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
 
+def _drain(connection: socket.socket, *, timeout: float, limit: int) -> None:
+    """Read and drop the raw bytes still coming on ``connection`` until EOF, ``timeout`` or ``limit``."""
+    deadline = time.monotonic() + timeout
+    received = 0
+    with contextlib.suppress(OSError):
+        while received < limit and (left := deadline - time.monotonic()) > 0:
+            connection.settimeout(left)
+            data = socket.socket.recv(connection, 65536)  # the bytes on the wire, not TLS records
+            if not data:
+                break
+            received += len(data)
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     """ThreadingHTTPServer that knows its connections and threads, so stop() can end them all."""
 
@@ -333,11 +377,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         try:
             if self._ssl_context is not None:
                 sock.settimeout(_Handler.timeout)
-                connection = self._ssl_context.wrap_socket(sock, server_side=True)
+                connection = self._ssl_context.wrap_socket(
+                    sock, server_side=True, do_handshake_on_connect=False
+                )
             with self._lock:
                 if self.stopping.is_set():
                     return
                 self._connections.add(connection)
+            if isinstance(connection, ssl.SSLSocket) and not self._handshake(connection):
+                return
             self.finish_request(connection, client_address)
         except OSError as exc:
             if self.verbose:
@@ -347,6 +395,24 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                 self._connections.discard(connection)
                 self._workers.discard(threading.current_thread())
             self.shutdown_request(connection)
+
+    def _handshake(self, connection: ssl.SSLSocket) -> bool:
+        """The TLS handshake; False (after a refusal the client can read) if it fails.
+
+        A listener that requires client certificates refuses a missing, foreign or expired one
+        with an alert. With TLS 1.3 the client has sent its request by then: closing at once
+        with that request unread would reset the connection, and the reset can overtake the
+        alert. So the refused connection is read to its end (briefly) before it is closed.
+        """
+        try:
+            connection.do_handshake()
+        except ssl.SSLError as exc:
+            if self.verbose:
+                sys.stderr.write(f"sandbox TLS handshake refused: {exc}\n")
+            if self._ssl_context is not None and self._ssl_context.verify_mode == ssl.CERT_REQUIRED:
+                _drain(connection, timeout=1.0, limit=1 << 20)
+            return False
+        return True
 
     def handle_error(self, request: object, client_address: object) -> None:
         if self.verbose:

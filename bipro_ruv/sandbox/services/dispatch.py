@@ -1,10 +1,11 @@
 """The sandbox's BiPRO services behind one object: which service serves a request, with what it needs.
 
-:class:`Services` routes a parsed request to Norm 410 (:mod:`.sts`), Norm 430 (:mod:`.transfer`) or Norm 440
-(:mod:`.extranet`), after checking that the operation belongs to the service of the URL and, outside the STS,
-that the request carries a valid token. It holds what the services share beyond the
-:class:`~bipro_ruv.sandbox.state.SandboxState`: the base URL of the deep links, the known contract numbers
-and the test hooks.
+:class:`Services` routes a parsed request to Norm 410 (:mod:`.sts`: the password STS, the certificate port
+and the VDG ticket port), the TGIC ISTS (:mod:`.ists`), Norm 430 (:mod:`.transfer`) or Norm 440
+(:mod:`.extranet`), after checking that the operation belongs to the service of the URL and, outside the
+login services, that the request carries a valid token (an SCT or an ISTS assertion). It holds what the
+services share beyond the :class:`~bipro_ruv.sandbox.state.SandboxState`: the base URL of the deep links,
+the known contract numbers and the test hooks.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bipro_ruv.sandbox.services import extranet, portal, sts, transfer
-from bipro_ruv.sandbox.services.soap import SERVICE_OPERATIONS, Reply, RequestError, SoapRequest
+from bipro_ruv.sandbox.services import extranet, ists, portal, sts, transfer
+from bipro_ruv.sandbox.services.soap import SERVICE_OPERATIONS, Reply, RequestError, SoapRequest, TrustFault
 
 if TYPE_CHECKING:
     from bipro_ruv.sandbox.config import FaultKind
@@ -21,7 +22,14 @@ if TYPE_CHECKING:
     from bipro_ruv.sandbox.services.transfer import Closing, ShipmentReply
     from bipro_ruv.sandbox.state import SandboxState
 
-__all__ = ["Services"]
+__all__ = ["LOGIN_SERVICES", "Services"]
+
+#: The services that log in, each on its own URL (port); the rest want a session.
+LOGIN_SERVICES = {
+    "sts": sts.request_security_token,
+    "sts_certificate": sts.certificate_login,
+    "sts_ticket": sts.ticket_login,
+}
 
 
 class Services:
@@ -58,9 +66,14 @@ class Services:
         """Serve one request; ``truncate`` makes a getShipment reply a multipart cut short;
         ``shipment_fault`` (WRONG_SHIPMENT_ID, SHARED_CID) changes what getShipment answers."""
         if request.operation not in SERVICE_OPERATIONS[service]:
+            if service == "ists":
+                raise TrustFault("InvalidRequest", "Anfrage wird vom ISTS nicht angeboten")
             raise RequestError("00930", f"Operation {request.operation} gehört nicht zu diesem Service")
-        if service == "sts":
-            return sts.request_security_token(self.state, version, request)
+        if service == "ists":
+            return ists.serve(self.state, request)
+        login = LOGIN_SERVICES.get(service)
+        if login is not None:
+            return login(self.state, version, request)
         sts.require_session(self.state, request)
         if service == "extranet":
             return extranet.get_links(

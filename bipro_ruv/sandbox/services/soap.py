@@ -1,11 +1,13 @@
 """The SOAP 1.1 layer of the sandbox's services, built and parsed with plain lxml.
 
-Shared by the services of Norm 410 (STS), Norm 430 (TransferService) and Norm 440 (ExtranetService), as fixed
-in ``docs/sandbox-contract.md``: request parsing (safely: no DOCTYPE, no entities, no network), the SOAPAction
-check, envelopes, the ``nac:Status`` block, SOAP Faults with a ``nac:BiproException`` (Norm 250), the
-``Response`` skeleton of each service and the NOK reply. Deliberately independent of the library's client:
-nothing from its SOAP, transport or auth layers is imported, so a misreading of the protocol cannot hide on
-both sides. This module holds no sockets: replies are data (:class:`Reply`) that the server writes out.
+Shared by the services of Norm 410 (STS and its certificate and VDG ticket ports), Norm 430
+(TransferService), Norm 440 (ExtranetService) and the TGIC ISTS (WS-Trust 1.3/1.4), as fixed in
+``docs/sandbox-contract.md``: request parsing (safely: no DOCTYPE, no entities, no network), the SOAPAction
+check, envelopes, the ``nac:Status`` block, SOAP Faults with a ``nac:BiproException`` (Norm 250) and the
+WS-Trust Faults of the ISTS (:class:`TrustFault`), the ``Response`` skeleton of each service, the NOK reply
+and ``wsu`` times. Deliberately independent of the library's client: nothing from its SOAP, transport or
+auth layers is imported, so a misreading of the protocol cannot hide on both sides. This module holds no
+sockets: replies are data (:class:`Reply`) that the server writes out.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -26,22 +29,28 @@ __all__ = [
     "SERVICE_OPERATIONS",
     "STS_NS",
     "TRANSFER_NS",
+    "WST13_ISSUE_ACTION",
+    "WST13_ISSUE_REPLY_ACTION",
     "XML_CONTENT_TYPE",
     "Reply",
     "RequestError",
     "SoapRequest",
+    "TrustFault",
     "check_soap_action",
     "envelope",
     "fault",
     "find_text",
+    "format_time",
     "links_response",
     "namespaces",
     "nok_reply",
     "parse_request",
+    "parse_xml",
     "q",
     "serialize",
     "sub",
     "transfer_response",
+    "trust_fault",
     "write_status",
 ]
 
@@ -58,6 +67,13 @@ NS = {
     "nam": "http://www.bipro.net/namespace",
     "xmime": "http://www.w3.org/2005/05/xmlmime",
     "xop": "http://www.w3.org/2004/08/xop/include",
+    # The TGIC ISTS (WS-Trust 1.3 and 1.4, WS-Addressing 1.0, WS-Policy, SAML 2.0, XML Encryption)
+    "wst13": "http://docs.oasis-open.org/ws-sx/ws-trust/200512",
+    "wst14": "http://docs.oasis-open.org/ws-sx/ws-trust/200802",
+    "wsa": "http://www.w3.org/2005/08/addressing",
+    "wsp": "http://www.w3.org/ns/ws-policy",
+    "saml2": "urn:oasis:names:tc:SAML:2.0:assertion",
+    "xenc": "http://www.w3.org/2001/04/xmlenc#",
 }
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -65,14 +81,25 @@ SCT_TOKEN_TYPE = "http://schemas.xmlsoap.org/ws/2005/02/sc/sct"  # noqa: S105 - 
 RST_ISSUE = "http://schemas.xmlsoap.org/ws/2005/02/trust/Issue"
 RST_CANCEL = "http://schemas.xmlsoap.org/ws/2005/02/trust/Cancel"
 _WS_TRUST_ACTION = "http://schemas.xmlsoap.org/ws/2005/02/trust/RST/"
+WST13_ISSUE_ACTION = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue"
+WST13_ISSUE_REPLY_ACTION = "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTR/Issue"
 
+#: The operations each service (the service of a URL path) serves. The STS's three ports take the same
+#: RequestSecurityToken; the ISTS's two steps are a WS-Trust 1.3 RST and a WS-Trust 1.4 challenge answer.
 SERVICE_OPERATIONS = {
     "sts": ("RequestSecurityToken",),
+    "sts_certificate": ("RequestSecurityToken",),
+    "sts_ticket": ("RequestSecurityToken",),
+    "ists": ("IstsIssue", "IstsChallengeResponse"),
     "transfer": ("listShipments", "getShipment", "acknowledgeShipment"),
     "extranet": ("getLinks",),
 }
+#: The wsa:Action (and SOAPAction) of each ISTS step.
+_ISTS_ACTIONS = {"IstsIssue": WST13_ISSUE_ACTION, "IstsChallengeResponse": WST13_ISSUE_REPLY_ACTION}
 _OPERATION_ELEMENTS = {
     f"{{{NS['wst']}}}RequestSecurityToken": "RequestSecurityToken",
+    f"{{{NS['wst13']}}}RequestSecurityToken": "IstsIssue",
+    f"{{{NS['wst13']}}}RequestSecurityTokenResponse": "IstsChallengeResponse",
     f"{{{NS['tran']}}}listShipments": "listShipments",
     f"{{{NS['tran']}}}getShipment": "getShipment",
     f"{{{NS['tran']}}}acknowledgeShipment": "acknowledgeShipment",
@@ -95,6 +122,15 @@ class RequestError(Exception):
         self.server_side = server_side
 
 
+class TrustFault(Exception):
+    """The ISTS refuses a request: a WS-Trust Fault ``wst13:<code>`` with a German faultstring."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"wst13:{code} {text}")
+        self.code = code
+        self.text = text
+
+
 @dataclass(frozen=True)
 class Reply:
     """A complete, small HTTP reply."""
@@ -107,11 +143,21 @@ class Reply:
 
 @dataclass(frozen=True)
 class SoapRequest:
-    """A parsed SOAP 1.1 request: its operation element and its wsse:Security header."""
+    """A parsed SOAP 1.1 request: its operation element, its wsse:Security header and its Header.
+
+    ``peer_certificate`` is the verified client certificate of the TLS connection it came on
+    (``SSLSocket.getpeercert()``), None without one (plain http, or no client certificate asked).
+    """
 
     operation: str
     element: etree._Element
     security: etree._Element | None
+    header: etree._Element | None = None
+    peer_certificate: Mapping[str, object] | None = None
+
+    def addressing(self, local: str) -> str:
+        """The text of the WS-Addressing header ``wsa:<local>`` ("" without one)."""
+        return find_text(self.header, q("wsa", local)) if self.header is not None else ""
 
     def username_token(self) -> tuple[str, str] | None:
         if self.security is None:
@@ -126,6 +172,17 @@ class SoapRequest:
             return None
         identifier = find_text(self.security, f"{q('wsc', 'SecurityContextToken')}/{q('wsc', 'Identifier')}")
         return identifier or None
+
+    def assertion_cipher_value(self) -> str | None:
+        """The ``xenc:CipherValue`` of a ``saml2:EncryptedAssertion`` in wsse:Security, whitespace removed."""
+        if self.security is None:
+            return None
+        assertion = self.security.find(q("saml2", "EncryptedAssertion"))
+        if assertion is None:
+            return None
+        found = assertion.find(f".//{q('xenc', 'CipherValue')}")
+        value = "".join((found.text or "").split()) if found is not None else ""
+        return value or None
 
 
 _parsers = threading.local()
@@ -145,14 +202,24 @@ def find_text(element: etree._Element, path: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def parse_request(data: bytes) -> SoapRequest:
-    """Parse a SOAP 1.1 request safely; any DOCTYPE is refused (a SOAP message has none)."""
+def parse_xml(data: bytes) -> etree._Element:
+    """Parse untrusted XML safely (no entities, no network, no DTD); ValueError if not well-formed
+    or if it has a DOCTYPE (neither a SOAP message nor a VDG ticket has one)."""
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise RequestError("00931", f"Nachricht nicht wohlgeformt: {exc.msg}") from exc
+        raise ValueError(f"Nachricht nicht wohlgeformt: {exc.msg}") from exc
     if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
-        raise RequestError("00931", "DOCTYPE ist in SOAP-Nachrichten nicht erlaubt")
+        raise ValueError("DOCTYPE ist in SOAP-Nachrichten nicht erlaubt")
+    return root
+
+
+def parse_request(data: bytes) -> SoapRequest:
+    """Parse a SOAP 1.1 request safely; any DOCTYPE is refused (a SOAP message has none)."""
+    try:
+        root = parse_xml(data)
+    except ValueError as exc:
+        raise RequestError("00931", str(exc)) from exc
     if root.tag != q("soapenv", "Envelope"):
         raise RequestError("00931", "kein SOAP-1.1-Envelope")
     body = root.find(q("soapenv", "Body"))
@@ -162,13 +229,21 @@ def parse_request(data: bytes) -> SoapRequest:
     name = _OPERATION_ELEMENTS.get(operation.tag)
     if name is None:
         raise RequestError("00930", f"Operation {etree.QName(operation).localname} wird nicht angeboten")
-    security = root.find(f"{q('soapenv', 'Header')}/{q('wsse', 'Security')}")
-    return SoapRequest(name, operation, security)
+    header = root.find(q("soapenv", "Header"))
+    security = header.find(q("wsse", "Security")) if header is not None else None
+    return SoapRequest(name, operation, security, header)
 
 
 def check_soap_action(value: str | None, operation: str) -> None:
-    """SOAPAction may be ``"urn:<op>"``, ``urn:<op>`` or empty; naming another operation is 00930."""
+    """SOAPAction may be ``"urn:<op>"``, ``urn:<op>`` or empty; naming another operation is 00930.
+
+    The ISTS's steps take their ``wsa:Action`` (or empty); another one is ``wst13:InvalidRequest``.
+    """
     action = (value or "").strip().strip('"')
+    if operation in _ISTS_ACTIONS:
+        if action in ("", _ISTS_ACTIONS[operation]):
+            return
+        raise TrustFault("InvalidRequest", f"SOAPAction {action!r} passt nicht zur Anfrage")
     if action in ("", f"urn:{operation}"):
         return
     if operation == "RequestSecurityToken" and action.startswith(_WS_TRUST_ACTION):
@@ -181,6 +256,19 @@ def check_soap_action(value: str | None, operation: str) -> None:
 
 def _now_local() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def format_time(epoch: float, style: str = "utc") -> str:
+    """A ``wsu`` time: ``utc`` (Z), ``naive`` (no zone, meaning UTC), ``offset`` (+01:00), ``dotnet``."""
+    if style == "offset":
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone(dt.timedelta(hours=1)))
+        return moment.isoformat()
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None)
+    if style == "dotnet":
+        # .NET's round-trip format "o": ticks of 100 ns, seven digits (fromisoformat of 3.10 refuses them)
+        ticks = int((epoch - int(epoch)) * 10_000_000)
+        return f"{moment.isoformat()}.{ticks:07d}Z"
+    return moment.isoformat() + ("Z" if style == "utc" else "")
 
 
 def sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
@@ -235,6 +323,15 @@ def fault(version: str, operation: str, meldung_id: str, text: str, *, server_si
     exception = sub(sub(soap_fault, "detail"), q("nac", "BiproException"))
     sub(exception, q("nac", "BiPROVersion"), version)
     write_status(exception, operation, False, [("Fehler", meldung_id, text)])
+    return Reply(500, serialize(env))
+
+
+def trust_fault(code: str, text: str) -> Reply:
+    """HTTP 500 WS-Trust Fault of the ISTS: faultcode ``wst13:<code>`` (bound on the Fault), no detail."""
+    env, body = envelope(namespaces())
+    soap_fault = etree.SubElement(body, q("soapenv", "Fault"), nsmap={"wst13": NS["wst13"]})
+    sub(soap_fault, "faultcode", f"wst13:{code}")
+    sub(soap_fault, "faultstring", text)
     return Reply(500, serialize(env))
 
 
