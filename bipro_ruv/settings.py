@@ -272,12 +272,12 @@ def keyring_entry(
     profile: str, login: str, username: str | None, certificate: Path | None
 ) -> tuple[str, str] | None:
     """The keyring entry of a method's secret: the portal password under the profile and user,
-    the TGIC password under ``<profile>-tgic``, the certificate's under ``<profile>-certificate``
+    the TGIC password under ``tgic``, the certificate's under ``<profile>-certificate``
     and the file's name."""
     if login == "password" and username:
         return profile, username
     if login == "tgic" and username:
-        return f"{profile}-tgic", username
+        return "tgic", username  # one TGIC-ID for every insurer
     if login == "certificate" and certificate is not None:
         return f"{profile}-certificate", Path(certificate).name
     return None

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -429,3 +430,44 @@ def test_settings_from_env_give_the_organisation_certificate(mtls: Sandbox, tmp_
         Settings.from_env(environ, use_keyring=False)
     assert "BIPRO_RUV_CERTIFICATE_PASSWORD" not in str(caught.value)
     assert PIN not in str(caught.value)
+
+
+# -- found in review ---------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to name the CA file by its hash")
+def test_a_folder_of_ca_files_verifies_as_a_bundle_does(mtls: Sandbox, tmp_path: Path) -> None:
+    """``verify`` may name a folder of hashed CA files, as requests allows; a password login
+    took it, the certificate login crashed with IsADirectoryError."""
+    assert mtls.ca_file is not None
+    name = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(mtls.ca_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    folder = tmp_path / "ca"
+    folder.mkdir()
+    shutil.copy(mtls.ca_file, folder / f"{name}.0")
+    p12 = mtls.issue_client_certificate(tmp_path / "org.p12", PIN)
+    credentials = OrganisationCertificate(p12, PIN)
+    with Client(credentials=credentials, base_url=mtls.base_url, verify=str(folder)) as client:
+        assert client.login().lifetime_s > 0
+    assert mtls.stats.logins_by_port["sts_certificate"] == 1
+
+
+def test_a_missing_certificate_file_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="BIPRO_RUV_CERTIFICATE"):
+        OrganisationCertificate(tmp_path / "fehlt.p12", PIN)
+    result = run(
+        "login",
+        "--method",
+        "certificate",
+        env={
+            "BIPRO_RUV_CERTIFICATE": str(tmp_path / "fehlt.p12"),
+            "BIPRO_RUV_CERTIFICATE_PASSWORD": PIN,
+        },
+    )
+    assert result.returncode == 2, result.stderr
+    assert "cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -111,10 +111,31 @@ def test_utf8_without_bom_is_read_as_utf8() -> None:
     assert (result.encoding, result.records[0].policyholder) == ("utf-8", "Jörg")
 
 
-def test_bytes_undefined_in_windows_1252_fall_back_to_latin_1() -> None:
-    data = b"Alte Vertragsnummer;Neue Vertragsnummer;Name VN\n70/850632;32123456789;A\x81B"
+def test_bytes_undefined_in_windows_1252_are_read_as_latin_1_alone() -> None:
+    data = b"Alte Vertragsnummer;Neue Vertragsnummer;Name VN\n70/850632;32123456789;A\x81B \x96 \x80"
     result = parse_migration_list(data)
-    assert (result.encoding, len(result.records)) == ("latin-1", 1)
+    assert (result.encoding, len(result.records)) == ("cp1252", 1)
+    assert result.records[0].policyholder == "A\x81B – €"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param("4711;70/850632;32123456789;Kfz;01.10.2016;Meier;Zusatz", id="long-row"),
+        pytest.param('4711;70/850632;32123456789;Kfz;01.10.2016;"Meier" GmbH', id="quote-in-a-field"),
+    ],
+)
+def test_an_odd_row_costs_the_list_nothing(row: str) -> None:
+    result = parse_migration_list(_cp1252(HEADER, row, ROWS[1]))
+    assert [str(r.new) for r in result.records] == ["32123456789", "33987654321"]
+
+
+def test_a_doubled_column_is_read_once() -> None:
+    result = parse_migration_list(_cp1252(HEADER + ";Versicherungsnehmer", ROWS[0] + ";Jürgen Müller"))
+    (record,) = result.records
+    assert record.policyholder == "Müller, Jürgen"
+    assert record.extra == {"Versicherungsnehmer": "Jürgen Müller"}
+    assert any("second time" in warning for warning in result.warnings)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import subprocess
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,8 +33,8 @@ from bipro_ruv import (
 )
 from bipro_ruv.auth.tgic import issue_request
 from bipro_ruv.errors import ConfigurationError, ServiceError
-from bipro_ruv.sandbox import Sandbox
-from tests._cli import run
+from bipro_ruv.sandbox import FaultKind, FaultRule, Sandbox
+from tests._cli import run, script
 from tests.conftest import fixture_file
 
 
@@ -321,3 +323,75 @@ def test_the_issue_request_has_the_structure_of_the_third_party_request() -> Non
     )
     expected = _shape(sample)
     assert _blank_variables(_shape(ours), expected) == expected
+
+
+# -- found in review --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "refused"),
+    [("IstsIssue", WrongPasswordError), ("IstsChallengeResponse", WrongOtpError)],
+)
+def test_a_bare_http_401_of_the_ists_is_a_refusal_and_recorded(
+    sandbox: Sandbox, tmp_path: Path, operation: str, refused: type[Exception]
+) -> None:
+    """A gateway's 401 with an HTML page (no SOAP Fault) refuses the login all the same: the
+    next run must not send the password again."""
+    sandbox.inject(FaultRule(kind=FaultKind.HTML_ERROR, operation=operation, http_status=401))
+    with tgic_client(sandbox, tmp_path, Mtan(sandbox)) as client, pytest.raises(refused):
+        client.login()
+    sent = sandbox.stats.requests_by_port["ists"]
+    with tgic_client(sandbox, tmp_path, Mtan(sandbox)) as client, pytest.raises(PasswordRejectedEarlierError):
+        client.login()
+    assert sandbox.stats.requests_by_port["ists"] == sent
+
+
+def test_one_tgic_id_has_one_record_for_every_insurer(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The TGIC-ID is one account at the GDV: refused under R+V, it is not sent for KRAVAG."""
+    for profile in ("ruv", "kravag"):
+        credentials = TgicPerson(sandbox.config.tgic_username, "falsch-falsch", otp_provider=Mtan(sandbox))
+        with (
+            Client(
+                credentials=credentials, profile=profile, base_url=sandbox.base_url, state_dir=tmp_path
+            ) as c,
+            pytest.raises((WrongPasswordError, PasswordRejectedEarlierError)),
+        ):
+            c.login()
+    assert sandbox.stats.requests_by_port["ists"] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_the_nightly_command_asks_for_the_mtan_on_a_terminal(sandbox: Sandbox, tmp_path: Path) -> None:
+    """`bipro-ruv fetch` with login tgic, run by a person at a terminal: the mTAN is asked
+    (it was refused as if there were no terminal)."""
+    master, slave = os.openpty()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BIPRO_RUV_")}
+    env.update(
+        BIPRO_RUV_LOGIN="tgic",
+        BIPRO_RUV_USERNAME=sandbox.config.tgic_username,
+        BIPRO_RUV_PASSWORD=sandbox.password,
+        BIPRO_RUV_BASE_URL=sandbox.base_url,
+        BIPRO_RUV_STATE_DIR=str(tmp_path / "state"),
+    )
+    process = subprocess.Popen(
+        [script(), "fetch", "--inbox", str(tmp_path / "inbox")],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 60
+        while sandbox.last_mtan is None and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if sandbox.last_mtan is not None:
+            os.write(master, f"{sandbox.last_mtan}\n".encode())
+        _out, err = process.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err.decode(errors="replace")
+    assert sandbox.stats.logins_by_port["ists"] == 1
+    assert not sandbox.open_shipment_ids()

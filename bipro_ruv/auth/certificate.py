@@ -43,7 +43,6 @@ from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from bipro_ruv._wire.endpoints import ServiceKind
-from bipro_ruv._wire.fs import storage_error
 from bipro_ruv._wire.policy import RetryPolicy
 from bipro_ruv._wire.soap import SoapEndpoint
 from bipro_ruv.auth._password import Password
@@ -124,7 +123,11 @@ class ClientCertificate:
     def ssl_context(self, verify: bool | str) -> ssl.SSLContext:
         """A client TLS context presenting this certificate; ``verify``: True (the system's
         CAs) or the path of a CA bundle (see the module docstring for the key)."""
-        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        cafile = capath = None
+        if isinstance(verify, str):
+            # requests takes a folder of hashed CA files as well as a bundle file.
+            cafile, capath = (None, verify) if os.path.isdir(verify) else (verify, None)
+        context = ssl.create_default_context(cafile=cafile, capath=capath)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         passphrase = secrets.token_bytes(32)
         key_pem = self._key.private_bytes(  # type: ignore[attr-defined]
@@ -175,7 +178,10 @@ def load_certificate(path: str | os.PathLike[str], password: str | SecretStr | P
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise storage_error(exc, file, "read the organisation certificate") from exc
+        raise ConfigurationError(
+            f"the organisation certificate {file} cannot be read ({exc.strerror or exc}); "
+            "check BIPRO_RUV_CERTIFICATE (the PKCS#12 file TGIC issued)"
+        ) from exc
     secret = password if isinstance(password, Password) else Password(password)
     try:
         key, certificate, chain = pkcs12.load_key_and_certificates(data, secret.reveal().encode("utf-8"))
@@ -211,10 +217,18 @@ def _handshake_refused(error: TransportError) -> bool:
 class CertificateLogin:
     """Token provider: the STS's certificate port over mTLS, one attempt per login."""
 
-    def __init__(self, certificate: ClientCertificate, endpoint: SoapEndpoint, *, default_lifetime_s: float):
+    def __init__(
+        self,
+        certificate: ClientCertificate,
+        endpoint: SoapEndpoint,
+        *,
+        default_lifetime_s: float,
+        send_bipro_version: bool = False,
+    ) -> None:
         self.certificate = certificate
         self.endpoint = endpoint
         self.default_lifetime_s = default_lifetime_s
+        self.send_bipro_version = send_bipro_version
         self.requests_sent = 0
 
     def fetch(self) -> SecurityToken:
@@ -225,7 +239,11 @@ class CertificateLogin:
         )
         try:
             return issue_sct(
-                self.endpoint, None, default_lifetime_s=self.default_lifetime_s, source="certificate"
+                self.endpoint,
+                None,
+                default_lifetime_s=self.default_lifetime_s,
+                source="certificate",
+                send_bipro_version=self.send_bipro_version,
             )
         except TransportError as exc:
             if not _handshake_refused(exc):
@@ -282,7 +300,10 @@ class OrganisationCertificate:
             retry=RetryPolicy(attempts=1),
         )
         return CertificateLogin(
-            self.certificate, endpoint, default_lifetime_s=profile.default_token_lifetime_s
+            self.certificate,
+            endpoint,
+            default_lifetime_s=profile.default_token_lifetime_s,
+            send_bipro_version=profile.sts_sends_bipro_version,
         )
 
     def __repr__(self) -> str:

@@ -18,7 +18,7 @@ R+V accepts the TGIC-ID of the GDV beside its portal login. The ISTS speaks WS-T
 A wrong password or a wrong mTAN is an :class:`~bipro_ruv.errors.AuthenticationError`
 (:class:`~bipro_ruv.errors.WrongPasswordError`, :class:`~bipro_ruv.errors.WrongOtpError`),
 never retried automatically, and recorded like a refused portal password
-(:mod:`._rejections`, under the profile key ``<profile>-tgic``): the next run does not
+(:mod:`._rejections`, under ``tgic``: one TGIC-ID is one account for every insurer): the next run does not
 send that password again. An mTAN that came too late is an
 :class:`~bipro_ruv.errors.OtpExpiredError` (not recorded). Without an ``otp_provider``
 nothing is sent: :class:`~bipro_ruv.errors.OtpRequiredError`. Each step is sent once.
@@ -51,7 +51,9 @@ from bipro_ruv.auth.sts import token_expiry
 from bipro_ruv.errors import (
     AccountLockedError,
     AuthenticationError,
+    BiproError,
     ConfigurationError,
+    HttpStatusError,
     OtpExpiredError,
     OtpRequiredError,
     ProtocolError,
@@ -228,8 +230,11 @@ class TgicLogin:
         )
         try:
             payload = self._post(url, issue, ACTION_ISSUE)
-        except ServiceError as exc:
-            raise self._refused(exc, step="password") from exc
+        except (ServiceError, HttpStatusError) as exc:
+            refusal = self._refused(exc, step="password")
+            if refusal is exc:
+                raise
+            raise refusal from exc
         if descendant(payload, "EncryptedAssertion") is None and descendant(payload, "Assertion") is None:
             payload = self._answer_challenge(url, payload, context=message_id)
         return self._token(payload)
@@ -265,8 +270,11 @@ class TgicLogin:
         )
         try:
             return self._post(url, request, ACTION_ANSWER)
-        except ServiceError as exc:
-            raise self._refused(exc, step="mtan") from exc
+        except (ServiceError, HttpStatusError) as exc:
+            refusal = self._refused(exc, step="mtan")
+            if refusal is exc:
+                raise
+            raise refusal from exc
 
     def _post(self, url: str, message: bytes, action: str) -> etree._Element:
         headers = {
@@ -281,11 +289,18 @@ class TgicLogin:
                 data, http_status=exchange.status_code, reason=exchange.reason, what="TGIC token service"
             )
 
-    def _refused(self, error: ServiceError, *, step: str) -> ServiceError:
-        """The exception for a Fault of the ISTS: a refusal of password or mTAN, or ``error``."""
-        code = (error.fault_code or "").rpartition(":")[2]
+    def _refused(self, error: ServiceError | HttpStatusError, *, step: str) -> BiproError:
+        """The exception for a Fault or an HTTP refusal of the ISTS: a refusal of password or
+        mTAN (also a bare HTTP 401/403), or ``error`` itself."""
+        http_status: int | None
+        if isinstance(error, HttpStatusError):
+            if error.status_code not in (401, 403):
+                return error
+            code, fault_code, http_status = "", None, error.status_code
+        else:
+            code = (error.fault_code or "").rpartition(":")[2]
+            fault_code, http_status = error.fault_code, error.http_status
         text = error.message
-        fault_code, http_status = error.fault_code, error.http_status
         if code == "ExpiredData":
             return OtpExpiredError(
                 f"the mTAN for {self.username} came too late ({text}); log in again for a new one",
@@ -301,7 +316,7 @@ class TgicLogin:
                 http_status=http_status,
             )
         refusals = ("FailedAuthentication", "InvalidSecurityToken")
-        if code not in refusals and error.http_status not in (401, 403):
+        if code not in refusals and http_status not in (401, 403):
             return error
         refusal: AuthenticationError
         if "gesperrt" in text.lower() or "locked" in text.lower():
@@ -397,7 +412,8 @@ class TgicPerson:
             service,
             connection.transport,
             otp_provider=self.otp_provider,
-            rejections=RejectionStore(state_dir, f"{profile.key}-tgic", self.username, system),
+            # One TGIC-ID is one account at the GDV, whichever insurer it logs in to.
+            rejections=RejectionStore(state_dir, "tgic", self.username, system),
             default_lifetime_s=profile.default_token_lifetime_s,
         )
 

@@ -92,10 +92,18 @@ def ticket_user(ticket: str) -> str | None:
 class VdgTicketLogin:
     """Token provider: the STS's VDGTicketLogin port, one attempt per login."""
 
-    def __init__(self, ticket: VdgTicket, endpoint: SoapEndpoint, *, default_lifetime_s: float) -> None:
+    def __init__(
+        self,
+        ticket: VdgTicket,
+        endpoint: SoapEndpoint,
+        *,
+        default_lifetime_s: float,
+        send_bipro_version: bool = False,
+    ) -> None:
         self.ticket = ticket
         self.endpoint = endpoint
         self.default_lifetime_s = default_lifetime_s
+        self.send_bipro_version = send_bipro_version
         self.requests_sent = 0
 
     def fetch(self) -> SecurityToken:
@@ -108,6 +116,7 @@ class VdgTicketLogin:
                 VdgTicketHeader(value),
                 default_lifetime_s=self.default_lifetime_s,
                 source="vdg",
+                send_bipro_version=self.send_bipro_version,
             )
         except (ServiceError, HttpStatusError) as exc:
             refused = self._refusal(exc)
@@ -198,7 +207,12 @@ class VdgTicket:
             soap_action_style=profile.soap_action_style,
             retry=RetryPolicy(attempts=1),
         )
-        return VdgTicketLogin(self, endpoint, default_lifetime_s=profile.default_token_lifetime_s)
+        return VdgTicketLogin(
+            self,
+            endpoint,
+            default_lifetime_s=profile.default_token_lifetime_s,
+            send_bipro_version=profile.sts_sends_bipro_version,
+        )
 
     def __repr__(self) -> str:
         return f"VdgTicket(username={self.username!r}, ticket='***')"

@@ -167,7 +167,7 @@ def fetch(
     with errors(), terminate_as_interrupt():
         folder = inbox_of(connection, inbox)
         settings = connection.settings()
-        client = Client.from_settings(settings)
+        client = connection.client(settings=settings)
     with errors(), terminate_as_interrupt(), client:
         try:
             with fetch_progress(err_console, quiet=machine and not err_console.is_terminal) as progress:

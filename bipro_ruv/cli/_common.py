@@ -179,11 +179,14 @@ class Connection:
         stored = stored_password(*entry) if entry is not None else None
         if stored is not None:
             return stored
-        return _ask(label, f"the {name.replace('_', ' ')}", variable, hide=True, keyring=True)
+        method = str(values.get("login") or "password")
+        return _ask(label, f"the {name.replace('_', ' ')}", variable, hide=True, keyring=True, method=method)
 
-    def client(self, *, login: str | None = None) -> Client:
-        """The client of these settings; a TGIC login asks for the mTAN on a terminal."""
-        settings = self.settings(login=login)
+    def client(self, *, login: str | None = None, settings: Settings | None = None) -> Client:
+        """The client of these settings (checked here unless given); a TGIC login asks for
+        the mTAN on a terminal."""
+        if settings is None:
+            settings = self.settings(login=login)
         otp = ask_mtan if sys.stdin.isatty() else None
         return Client.from_settings(settings, credentials=settings.credentials(otp_provider=otp))
 
@@ -209,10 +212,13 @@ def inbox_of(connection: Connection, inbox: Path | None) -> Path:
     return Path(str(configured))
 
 
-def _ask(label: str, what: str, variable: str, *, hide: bool = False, keyring: bool = False) -> str:
+def _ask(
+    label: str, what: str, variable: str, *, hide: bool = False, keyring: bool = False, method: str = ""
+) -> str:
     """A prompt on a terminal; without one (cron, systemd, a pipe) one sentence and exit 2."""
     if not sys.stdin.isatty():
-        store = " or store it once with `bipro-ruv credentials set`" if keyring else ""
+        option = f" --method {method}" if method and method != "password" else ""
+        store = f" or store it once with `bipro-ruv credentials set{option}`" if keyring else ""
         fail(
             f"{what} is not set and there is no terminal to ask for it",
             f"set the environment variable {variable} for this job{store} (see docs/operations.md).",

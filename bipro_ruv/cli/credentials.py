@@ -77,9 +77,12 @@ def set_command(connection: Connection, method: str | None, password_stdin: bool
                 ExitCode.USAGE,
             )
         store_password(profile, user, password)
+        variable = (
+            "BIPRO_RUV_CERTIFICATE_PASSWORD" if profile.endswith("-certificate") else "BIPRO_RUV_PASSWORD"
+        )
         console.print(
             f"The password of {profile}/{user} is stored in the keyring; "
-            "`bipro-ruv fetch` uses it when BIPRO_RUV_PASSWORD is not set."
+            f"`bipro-ruv fetch` uses it when {variable} is not set."
         )
 
 

@@ -13,8 +13,9 @@ breaks), with what this list needs besides:
 
 * the header may follow a title line (it is looked for among the first 20 non-empty lines)
   and goes by many names (:data:`CONDOR_MIGRATION`'s aliases);
-* a column it does not know is kept in ``extra``; a row missing its last fields reads them
-  as empty;
+* a column it does not know (or names twice) is kept in ``extra``; a row missing its last
+  fields reads them as empty, fields beyond the header go to ``extra``; a stray quote is text
+  (each with a warning in :attr:`MigrationList.warnings`);
 * a row whose numbers cannot be read is no error of the file: it is kept apart as a
   :class:`MigrationRowError` with its line and text (in a :class:`~bipro_ruv.datapackages.Package`,
   a warning); an unreadable Migrationsdatum is None with the text kept.

@@ -23,9 +23,12 @@ them in Excel's import dialog. So the reader finds them:
 * **header**: line 1, or for a layout with :attr:`Layout.header_search` the first line among
   the first few non-empty ones that holds every required column (a title line above it).
 
-A layout whose columns R+V has published is *strict*: a column it does not know is an error.
-A layout that is our assumption (:attr:`Layout.strict` false) keeps an unknown column's
-values in ``extra`` with a warning, and reads a short row as one whose last fields are empty.
+A layout whose columns R+V has published is *strict*: a column it does not know, a column
+named twice, a row with more or fewer fields than the header, a quote inside an unquoted
+field are errors. A layout that is our assumption (:attr:`Layout.strict` false) reads all of
+them, each with a warning: an unknown or doubled column's cells and the fields beyond the
+header go to ``extra`` (``field 8``), a short row's last fields are empty, a stray quote is
+text. Names given for a file (:meth:`Layout.renamed`) win over every built-in name.
 
 A file that cannot be read (no known header, a wrong delimiter, an unknown or missing
 required column, a broken number or date) raises :class:`~bipro_ruv.errors.CsvFormatError`
@@ -96,13 +99,19 @@ class Layout:
     header_search: int = 1
     generations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    renames: tuple[tuple[str, str], ...] = ()
+    """Names given for a file (:meth:`renamed`): (name, field); they win over every built-in name."""
+
     @cached_property
     def known(self) -> dict[str, Column]:
         """Every name a column may have (:func:`header_key`) -> the column."""
         known: dict[str, Column] = {}
         for column in self.columns:
             for name in (column.title, *column.aliases):
-                known[header_key(name)] = column
+                known.setdefault(header_key(name), column)  # a title or alias of an earlier column wins
+        by_field = {column.field: column for column in self.columns}
+        for name, field_name in self.renames:
+            known[header_key(name)] = by_field[field_name]
         return known
 
     def renamed(self, names: Mapping[str, str | Sequence[str]]) -> Layout:
@@ -115,12 +124,11 @@ class Layout:
             raise ConfigurationError(
                 f"the {self.title} has no column {unknown[0]!r}; its columns are: {', '.join(sorted(fields))}"
             )
-        columns = []
-        for column in self.columns:
-            extra = names.get(column.field, ())
-            extra = (extra,) if isinstance(extra, str) else tuple(extra)
-            columns.append(replace(column, aliases=(*column.aliases, *extra)) if extra else column)
-        return replace(self, columns=tuple(columns))
+        renames = list(self.renames)
+        for field_name, given in names.items():
+            for name in (given,) if isinstance(given, str) else tuple(given):
+                renames.append((name, field_name))
+        return replace(self, renames=tuple(renames))
 
     def generation_of(self, header: Sequence[str]) -> str | None:
         """Which of :attr:`generations` a header is (the one with most of its own names), or
@@ -204,11 +212,15 @@ class Table:
 # -- the file -------------------------------------------------------------------------------
 
 
-def _records(text: str, delimiter: str, first: int) -> Iterator[tuple[int, int, list[str]]]:
+def _records(
+    text: str, delimiter: str, first: int, *, strict: bool = True
+) -> Iterator[tuple[int, int, list[str]]]:
     """The records of the file from line ``first`` on, with the first and last line of each
-    (a quoted field may span lines)."""
+    (a quoted field may span lines). ``strict``: a quote inside an unquoted field is an
+    error (the published layouts); else it is read as written (assumed layouts, as Excel
+    exports hand-edited lists)."""
     skipped = "\n".join(text.split("\n", first - 1)[-1:]) if first > 1 else text
-    reader = csv.reader(io.StringIO(skipped, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(skipped, newline=""), delimiter=delimiter, strict=strict)
     start = first
     try:
         for record in reader:
@@ -246,51 +258,12 @@ def read_table(data: bytes, layout: Layout, *, source: str = "the file") -> Tabl
     if not text.strip():
         raise CsvFormatError(f"{source} is empty", line=None)
     header_line, delimiter, header = _find_header(text, layout, source)
-    known = layout.known
-    matched = [known.get(header_key(cell)) for cell in header]
-    unknown = [cell for cell, column in zip(header, matched, strict=True) if column is None]
-    warnings: list[CsvWarning] = []
-    if unknown and layout.strict:
-        raise CsvFormatError(
-            f"{source}: line {header_line} has the column {unknown[0]!r}, "
-            f"which a {layout.title} does not have",
-            line=header_line,
-            column=unknown[0],
-        )
-    for cell in unknown:
-        warnings.append(
-            CsvWarning(
-                "unknown-column",
-                f"the column {cell!r} is not one of the {layout.title}'s; its values are kept in 'extra'",
-                header_line,
-                cell,
-            )
-        )
-    seen: dict[str, str] = {}
-    for cell, column in zip(header, matched, strict=True):
-        if column is None:
-            continue
-        if column.field in seen:
-            raise CsvFormatError(
-                f"{source}: line {header_line} names the column {column.title!r} twice "
-                f"({seen[column.field]!r}, {cell!r})",
-                line=header_line,
-                column=cell,
-            )
-        seen[column.field] = cell
-    missing = [c.title for c in layout.columns if c.required and c.field not in seen]
-    if missing:
-        raise CsvFormatError(
-            f"{source}: the required column {missing[0]!r} is missing (line {header_line})",
-            line=header_line,
-            column=missing[0],
-        )
+    matched, warnings = _match_header(header, layout, header_line, source)
     records: list[tuple[int, int, list[str]]] = []
-    for line, end, record in _records(text, delimiter, header_line + 1):
+    for line, end, record in _records(text, delimiter, header_line + 1, strict=layout.strict):
         if not any(cell.strip() for cell in record):
             continue  # a blank line
-        if len(record) != len(header) and (layout.strict or len(record) > len(header)):
-            # An assumed layout reads a short row as one whose last fields are empty.
+        if len(record) != len(header) and layout.strict:
             raise CsvFormatError(
                 f"{source}: line {line} has {len(record)} fields, the header {len(header)}: "
                 "a delimiter inside an unquoted field?",
@@ -299,51 +272,108 @@ def read_table(data: bytes, layout: Layout, *, source: str = "the file") -> Tabl
         records.append((line, end, record))
     decimal_comma = _decimal_comma(matched, records)
     table = Table(
-        layout,
-        CsvFormat(encoding, bom, delimiter, decimal_comma),
-        matched,
-        header,
-        header_line,
-        text,
-        warnings=warnings,
+        layout, CsvFormat(encoding, bom, delimiter, decimal_comma), matched, header, header_line, text
     )
+    table.warnings.extend(warnings)
     names = [cell.strip() for cell in header]
+    keeps_extra = any(column is None for column in matched)
     for line, end, record in records:
-        if len(record) < len(header):
-            missing_names = ", ".join(repr(name) for name in names[len(record) :])
-            table.warnings.append(
-                CsvWarning(
-                    "short-row",
-                    f"the row has {len(record)} of the header's {len(header)} fields; "
-                    f"the missing last ones are read as empty ({missing_names})",
-                    line,
-                )
-            )
+        table.warnings.extend(_odd_length(record, names, line))
         values: dict[str, Any] = {}
         extra: dict[str, str] = {}
-        for i, column in enumerate(matched):
-            cell = record[i] if i < len(record) else ""  # a short row: its last fields empty
+        for i, cell in enumerate(record[: len(names)] + [""] * (len(names) - len(record))):
+            column = matched[i]
             if column is None:
                 if cell.strip():
-                    extra[header[i]] = cell.strip()
+                    extra[names[i]] = cell.strip()
             else:
                 values[column.field] = _value(column, names[i], cell, line, table, source)
-        if unknown:
+        for i, cell in enumerate(record[len(names) :], start=len(names) + 1):
+            if cell.strip():
+                extra[f"field {i}"] = cell.strip()
+        if keeps_extra or len(record) > len(names):
             values["extra"] = extra
         table.rows.append(Record(line, end, len(record), values))
     return table
 
 
+def _match_header(
+    header: list[str], layout: Layout, line: int, source: str
+) -> tuple[list[Column | None], list[CsvWarning]]:
+    """The column of each header cell (None: not the layout's). A strict layout refuses an
+    unknown or doubled column; an assumed one keeps such a column's cells in ``extra``, with
+    a warning. A missing required column is an error for both."""
+    known = layout.known
+    matched = [known.get(header_key(cell)) for cell in header]
+    warnings: list[CsvWarning] = []
+    seen: dict[str, str] = {}
+    for i, (cell, column) in enumerate(zip(header, matched, strict=True)):
+        if column is None:
+            if layout.strict:
+                raise CsvFormatError(
+                    f"{source}: line {line} has the column {cell!r}, which a {layout.title} does not have",
+                    line=line,
+                    column=cell,
+                )
+            why = f"the column {cell!r} is not one of the {layout.title}'s"
+        elif column.field in seen:
+            if layout.strict:
+                raise CsvFormatError(
+                    f"{source}: line {line} names the column {column.title!r} twice "
+                    f"({seen[column.field]!r}, {cell!r})",
+                    line=line,
+                    column=cell,
+                )
+            matched[i] = None
+            why = f"the column {cell!r} names {column.title!r} a second time (the first is read)"
+        else:
+            seen[column.field] = cell
+            continue
+        warnings.append(CsvWarning("unknown-column", f"{why}; its values are kept in 'extra'", line, cell))
+    missing = [c.title for c in layout.columns if c.required and c.field not in seen]
+    if missing:
+        raise CsvFormatError(
+            f"{source}: the required column {missing[0]!r} is missing (line {line})",
+            line=line,
+            column=missing[0],
+        )
+    return matched, warnings
+
+
+def _odd_length(record: list[str], names: list[str], line: int) -> list[CsvWarning]:
+    """The warning for a row of an assumed layout that is shorter or longer than the header."""
+    if len(record) < len(names):
+        missing = ", ".join(repr(name) for name in names[len(record) :])
+        return [
+            CsvWarning(
+                "short-row",
+                f"the row has {len(record)} of the header's {len(names)} fields; "
+                f"the missing last ones are read as empty ({missing})",
+                line,
+            )
+        ]
+    if len(record) > len(names):
+        return [
+            CsvWarning(
+                "long-row",
+                f"the row has {len(record)} fields, the header {len(names)}; the ones beyond are kept "
+                f"in 'extra' as 'field {len(names) + 1}' ...",
+                line,
+            )
+        ]
+    return []
+
+
 def _find_header(text: str, layout: Layout, source: str) -> tuple[int, str, list[str]]:
-    """The header: its line, the delimiter, its cells. Line 1, or (``header_search``) the first
-    of the first non-empty lines that holds every required column."""
+    """The header: its line, the delimiter, its cells. The first non-empty line, or
+    (``header_search``) the first of the first non-empty lines that holds every required column."""
     known = layout.known
     required = {c.field for c in layout.columns if c.required}
     candidates: list[tuple[int, str]] = []
     for number, line in enumerate(text.split("\n", 200)[:200], start=1):
         if len(candidates) == layout.header_search:
             break
-        if line.strip() or layout.header_search == 1:
+        if line.strip():  # blank lines before the header are skipped
             candidates.append((number, line))
     chosen = next(
         (

@@ -93,6 +93,16 @@ def _iso_8859_15(data: bytes) -> bool:
     return iso > windows
 
 
+def _undefined_as_latin_1(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+_UNDEFINED_AS_LATIN_1: Final = "bipro-ruv-undefined-as-latin-1"
+codecs.register_error(_UNDEFINED_AS_LATIN_1, _undefined_as_latin_1)
+
+
 def decode(data: bytes, *, source: str = "the file") -> tuple[str, str, bool]:
     """The text of ``data`` (byte-order mark removed, line ends as LF), its encoding and
     whether it had a byte-order mark. Raises :class:`~bipro_ruv.errors.CsvFormatError` for
@@ -111,10 +121,9 @@ def decode(data: bytes, *, source: str = "the file") -> tuple[str, str, bool]:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             if any(0x80 <= byte <= 0x9F for byte in data) or not _iso_8859_15(data):
-                try:
-                    text, encoding = data.decode("cp1252"), "cp1252"
-                except UnicodeDecodeError:  # five bytes are undefined in Windows-1252
-                    text, encoding = data.decode("latin-1"), "latin-1"
+                # The five bytes Windows-1252 leaves undefined are read as Latin-1 (U+0081 ...),
+                # each on its own: € and „“ elsewhere in the file stay what they are.
+                text, encoding = data.decode("cp1252", errors=_UNDEFINED_AS_LATIN_1), "cp1252"
             else:
                 text, encoding = data.decode("iso-8859-15"), "iso-8859-15"
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding, bom
