@@ -275,3 +275,38 @@ def test_a_month_without_a_saldenbestaetigung_has_a_balance_of_zero() -> None:
     months = {"2026-10": package}
     assert balance_of_month(months, "2026-10") == package.total("open_balance")
     assert balance_of_month(months, "2026-11") == Decimal("0.00")
+
+
+def test_whole_euros_with_thousands_points_are_not_decimals() -> None:
+    """A file that writes no decimal comma at all but "1.200" (whole euros, German thousands
+    point) must not read 1.2; "12.50" style points stay decimals."""
+
+    def whole_euros(rows):
+        for row in rows[1:]:
+            for i in (12, 13, 14):  # Netto, Steuer, Brutto
+                row[i] = "1.200" if i == 12 else ("228" if i == 13 else "1.428")
+        return rows
+
+    package = read_package(rewrite(sammel(), edit=whole_euros))
+    assert package.format["decimal_comma"] is True
+    assert {(r.net_premium, r.insurance_tax, r.gross_premium) for r in package.rows} == {
+        (Decimal("1200"), Decimal("228"), Decimal("1428"))
+    }
+    assert package.warnings == ()
+
+
+def test_a_delimiter_at_the_end_of_every_line_is_no_column() -> None:
+    def trailing(rows):
+        return [[*row, ""] for row in rows]
+
+    package = read_package(rewrite(salden(), edit=trailing))
+    assert values(package) == values(read_package(salden()))
+
+    def value_there(rows):
+        rows = trailing(rows)
+        rows[2][-1] = "x"
+        return rows
+
+    with pytest.raises(CsvFormatError) as refused:
+        read_package(rewrite(salden(), edit=value_there))
+    assert refused.value.line == 3

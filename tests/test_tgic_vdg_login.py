@@ -10,6 +10,7 @@ import base64
 import logging
 import os
 import subprocess
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -376,22 +377,32 @@ def test_the_nightly_command_asks_for_the_mtan_on_a_terminal(sandbox: Sandbox, t
     process = subprocess.Popen(
         [script(), "fetch", "--inbox", str(tmp_path / "inbox")],
         stdin=slave,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
     )
     os.close(slave)
+    stream = process.stderr
+    assert stream is not None
+    shown: list[bytes] = []
+    reader = threading.Thread(target=lambda: shown.extend(iter(lambda: stream.read1(4096), b"")))
+    reader.start()
     try:
+        # Answer only once the prompt is up: a hidden prompt flushes what was typed before it.
         deadline = time.monotonic() + 60
-        while sandbox.last_mtan is None and process.poll() is None and time.monotonic() < deadline:
+        while b"mTAN:" not in b"".join(shown) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        if sandbox.last_mtan is not None:
-            os.write(master, f"{sandbox.last_mtan}\n".encode())
-        _out, err = process.communicate(timeout=60)
+        assert sandbox.last_mtan is not None, b"".join(shown).decode(errors="replace")
+        os.write(master, f"{sandbox.last_mtan}\n".encode())
+        process.wait(timeout=60)
     finally:
         os.close(master)
         if process.poll() is None:
             process.kill()
+            process.wait()
+        reader.join(timeout=10)
+        stream.close()
+    err = b"".join(shown)
     assert process.returncode == 0, err.decode(errors="replace")
     assert sandbox.stats.logins_by_port["ists"] == 1
     assert not sandbox.open_shipment_ids()

@@ -15,7 +15,8 @@ them in Excel's import dialog. So the reader finds them:
   the most columns the layout knows.
 * **quoting**: RFC 4180 (a quoted field may hold the delimiter, quotes doubled, line breaks).
 * **numbers**: ``1.234,56``, ``-12,30`` and ``12,30-`` (trailing minus, as SAP writes it);
-  ``1234.56`` where a file writes no decimal comma at all. **dates**: ``DD.MM.YYYY`` (also
+  ``1234.56`` where a file writes no decimal comma at all, unless every such point groups
+  three digits (``1.200``: whole euros with a thousands point). **dates**: ``DD.MM.YYYY`` (also
   ``YYYY-MM-DD``).
 * **columns**: found by the legend's names, whatever their order, case, surrounding blanks
   and punctuation, and by the known renamings (:attr:`Column.aliases`); more names can be
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -276,7 +278,6 @@ def read_table(data: bytes, layout: Layout, *, source: str = "the file") -> Tabl
     )
     table.warnings.extend(warnings)
     names = [cell.strip() for cell in header]
-    keeps_extra = any(column is None for column in matched)
     for line, end, record in records:
         table.warnings.extend(_odd_length(record, names, line))
         values: dict[str, Any] = {}
@@ -284,14 +285,21 @@ def read_table(data: bytes, layout: Layout, *, source: str = "the file") -> Tabl
         for i, cell in enumerate(record[: len(names)] + [""] * (len(names) - len(record))):
             column = matched[i]
             if column is None:
+                if cell.strip() and not names[i] and layout.strict:
+                    raise CsvFormatError(
+                        f"{source}: line {line} has {cell.strip()!r} in column {i + 1}, which has no "
+                        "name in the header",
+                        line=line,
+                        column=f"field {i + 1}",
+                    )
                 if cell.strip():
-                    extra[names[i]] = cell.strip()
+                    extra[names[i] or f"field {i + 1}"] = cell.strip()
             else:
                 values[column.field] = _value(column, names[i], cell, line, table, source)
         for i, cell in enumerate(record[len(names) :], start=len(names) + 1):
             if cell.strip():
                 extra[f"field {i}"] = cell.strip()
-        if keeps_extra or len(record) > len(names):
+        if extra:
             values["extra"] = extra
         table.rows.append(Record(line, end, len(record), values))
     return table
@@ -308,6 +316,8 @@ def _match_header(
     warnings: list[CsvWarning] = []
     seen: dict[str, str] = {}
     for i, (cell, column) in enumerate(zip(header, matched, strict=True)):
+        if not cell.strip():
+            continue  # no name (a delimiter at the end of the line): its cells must be empty
         if column is None:
             if layout.strict:
                 raise CsvFormatError(
@@ -428,19 +438,25 @@ def _other_delimiter(header_text: str, known: Mapping[str, Column]) -> str | Non
     return None
 
 
+_THOUSANDS_ONLY = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+-?")
+
+
 def _decimal_comma(columns: Sequence[Column | None], records: Sequence[tuple[int, int, list[str]]]) -> bool:
     """Whether the file writes amounts with a decimal comma (the German way, and the default):
-    yes if any amount has a comma, no if amounts have points and none a comma."""
+    yes if any amount has a comma, or if every amount with a point has groups of three digits
+    after it (``1.200``: thousands, as a German file writes whole euros); no if amounts have
+    points otherwise and none a comma (``12.50``)."""
     amounts = [i for i, column in enumerate(columns) if column and column.kind in ("amount", "percent")]
-    point = False
+    pointed: list[str] = []
     for _, _, record in records:
         for i in amounts:
             if i >= len(record):
                 continue
             if "," in record[i]:
                 return True
-            point = point or "." in record[i]
-    return not point
+            if "." in record[i]:
+                pointed.append(record[i].strip())
+    return all(_THOUSANDS_ONLY.fullmatch(cell) for cell in pointed)
 
 
 def _value(column: Column, name: str, cell: str, line: int, table: Table, source: str) -> Any:

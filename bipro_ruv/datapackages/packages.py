@@ -78,7 +78,7 @@ def detect_kind(data: bytes) -> str:
         required = {column.field for column in layout.columns if column.required}
         for header in lines[: layout.header_search]:
             _, cells = choose_delimiter(header, layout.known)
-            keys = [header_key(cell) for cell in cells]
+            keys = [header_key(cell) for cell in cells if cell.strip()]  # a trailing delimiter names nothing
             found = {layout.known[key].field for key in keys if key in layout.known}
             if required <= found:
                 unknown = sum(1 for key in keys if key not in layout.known)
