@@ -18,7 +18,6 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from pydantic import SecretStr
@@ -27,6 +26,7 @@ from bipro_ruv._redact import install_redaction
 from bipro_ruv._wire.policy import ReplyLimits, RetryPolicy, Timeouts
 from bipro_ruv._wire.transport import HttpTransport
 from bipro_ruv.auth import Password, SecurityToken, TokenManager, TokenProvider
+from bipro_ruv.auth._rejections import system_of
 from bipro_ruv.auth.connection import Connection
 from bipro_ruv.auth.credentials import Credentials, UsernamePassword
 from bipro_ruv.datapackages.service import DataPackageService
@@ -45,14 +45,6 @@ from bipro_ruv.transfer.service import TransferService
 from bipro_ruv.vsnr import Vsnr
 
 __all__ = ["Client", "LoginInfo"]
-
-
-def _system(base_url: str | None) -> str | None:
-    """``host[:port]`` of a ``base_url`` (another system than the profile's), else None."""
-    if not base_url:
-        return None
-    parts = urlsplit(base_url)
-    return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
 
 
 class LoginInfo:
@@ -145,7 +137,7 @@ class Client:
         )
         self._connection = Connection(resolved, transport, retry)
         provider = token_provider or credentials.token_provider(
-            self._connection, state_dir=state_dir, system=_system(base_url)
+            self._connection, state_dir=state_dir, system=system_of(base_url)
         )
         self._connection.log_in_with(TokenManager(provider))
 

@@ -406,3 +406,23 @@ def test_the_nightly_command_asks_for_the_mtan_on_a_terminal(sandbox: Sandbox, t
     assert process.returncode == 0, err.decode(errors="replace")
     assert sandbox.stats.logins_by_port["ists"] == 1
     assert not sandbox.open_shipment_ids()
+
+
+def test_an_admin_unblocks_a_tgic_id_after_a_wrong_mtan(sandbox: Sandbox, tmp_path: Path) -> None:
+    with tgic_client(sandbox, tmp_path, Mtan(sandbox, wrong=True)) as client, pytest.raises(WrongOtpError):
+        client.login()
+    args = ["credentials", "unblock", "--method", "tgic", "-u", sandbox.config.tgic_username]
+    where = ["--base-url", sandbox.base_url, "--state-dir", str(tmp_path)]
+    shown = run(*args, *where)
+    assert shown.returncode == 2, shown.stderr
+    assert "wrong mTAN" in shown.stdout
+    assert "--confirm" in shown.stderr
+    with tgic_client(sandbox, tmp_path, Mtan(sandbox)) as client, pytest.raises(PasswordRejectedEarlierError):
+        client.login()  # not yet forgotten
+    forgotten = run(*args, *where, "--confirm")
+    assert forgotten.returncode == 0, forgotten.stderr
+    with tgic_client(sandbox, tmp_path, Mtan(sandbox)) as client:
+        assert client.login().lifetime_s > 0
+    again = run(*args, *where)
+    assert again.returncode == 0
+    assert "No refused password" in again.stdout

@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -60,6 +61,7 @@ from bipro_ruv.errors import (
 __all__ = [
     "LoginAttempt",
     "guarded_login",
+    "system_of",
     "Rejection",
     "RejectionReason",
     "RejectionStore",
@@ -193,8 +195,8 @@ class Rejection:
         return (
             f"Login not attempted: this password for user {username} was rejected on "
             f"{self.rejected_at:%Y-%m-%d %H:%M} UTC ({why}); sending it again could lock the account. "
-            f"{self.reason.advice} (Remembered in {record_path}; delete that file only if this "
-            "very password is valid again.)"
+            f"{self.reason.advice} (Remembered in {record_path}; once this very password is valid "
+            "again, `bipro-ruv credentials unblock --confirm` forgets it.)"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -320,6 +322,17 @@ class RejectionStore:
         """What the record holds now (oldest first); for inspection and tests."""
         return self._read()
 
+    def forget(self) -> int:
+        """Delete the record (under the account's lock): the refused passwords may be sent
+        again. For an admin who checked the password (``bipro-ruv credentials unblock``).
+        Returns how many refusals it held."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with FileLock(self.lock_path, blocking=True):
+            held = len(self._read()) if self.path.exists() else 0
+            if held:
+                self._delete()
+            return held
+
     # -- the file -------------------------------------------------------------------
 
     def _read(self) -> list[Rejection]:
@@ -426,3 +439,12 @@ def guarded_login(
     except PasswordRejectedEarlierError as exc:
         password.reject(exc)
         raise
+
+
+def system_of(base_url: str | None) -> str | None:
+    """``host[:port]`` of a ``base_url`` (another system than the profile's), else None: the
+    ``system`` a :class:`RejectionStore` keeps apart."""
+    if not base_url:
+        return None
+    parts = urlsplit(base_url)
+    return (parts.hostname or "") + (f":{parts.port}" if parts.port else "")

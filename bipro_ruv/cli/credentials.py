@@ -1,4 +1,5 @@
-"""``bipro-ruv credentials set|delete|show``: a login's secret in the OS keyring.
+"""``bipro-ruv credentials set|delete|show|unblock``: a login's secret in the OS keyring, and
+the record of refused passwords.
 
 For unattended runs without the secret in the job's environment: the nightly
 ``bipro-ruv fetch`` takes it from the keyring (:mod:`bipro_ruv.auth.stored`). ``--method``
@@ -15,6 +16,7 @@ from typing import Any
 
 import click
 
+from bipro_ruv.auth._rejections import RejectionStore, system_of
 from bipro_ruv.auth.stored import delete_password, store_password, stored_password
 from bipro_ruv.cli._common import Connection, ExitCode, client_options, console, errors, fail
 from bipro_ruv.settings import keyring_entry
@@ -110,3 +112,46 @@ def show_command(connection: Connection, method: str | None) -> None:
         console.print(f"{profile}/{user}: {'a password is stored' if stored else 'no password stored'}.")
         if not stored:
             sys.exit(ExitCode.SHIPMENTS_FAILED)
+
+
+@credentials.command("unblock")
+@client_options
+@click.option(
+    "--method",
+    type=click.Choice(["password", "tgic"]),
+    help="Whose refusals: the portal login (default; BIPRO_RUV_LOGIN) or the TGIC-ID (a wrong mTAN too).",
+)
+@click.option("--confirm", is_flag=True, help="Forget them: the password is valid again (checked by you).")
+def unblock_command(connection: Connection, method: str | None, confirm: bool) -> None:
+    """Show the refusals bipro-ruv recorded for --username; with --confirm forget them, so that
+    the password is sent again. Only after checking it in the portal (TGIC: after checking
+    that the mTAN SMS arrives): each wrong attempt counts towards the account's lock."""
+    with errors():
+        user = connection.account_user
+        if not user:
+            fail("no user id given", "name it with --username (or BIPRO_RUV_USERNAME).", ExitCode.USAGE)
+        values: dict[str, Any] = connection.values
+        login = method or str(values.get("login") or "password")
+        key = "tgic" if login == "tgic" else connection.account_profile
+        state_dir = values.get("state_dir")
+        store = RejectionStore(state_dir, key, user, system_of(values.get("base_url")))
+        refusals = store.rejections()
+        if not refusals:
+            console.print(f"No refused password is recorded for {key}/{user}.")
+            return
+        for refusal in refusals:
+            code = f", {refusal.code}" if refusal.code else ""
+            console.print(
+                f"{refusal.rejected_at:%Y-%m-%d %H:%M} UTC: {refusal.reason.described}{code}",
+                highlight=False,
+                markup=False,
+            )
+        if not confirm:
+            fail(
+                f"{len(refusals)} refusal(s) recorded for {key}/{user}; nothing forgotten",
+                "check the password first (in the portal; for TGIC also that the SMS arrives), then run "
+                "this again with --confirm.",
+                ExitCode.USAGE,
+            )
+        store.forget()
+        console.print(f"Forgotten: the next login of {key}/{user} sends its password again.")
