@@ -30,7 +30,7 @@ from bipro_ruv.auth.vdg import VdgTicket
 from bipro_ruv.errors import ConfigurationError
 from bipro_ruv.profiles import PROFILES
 
-__all__ = ["ENV_PREFIX", "Settings", "keyring_entry"]
+__all__ = ["ENV_PREFIX", "Settings", "keyring_entry", "keyring_entry_of", "stored_secret"]
 
 ENV_PREFIX = "BIPRO_RUV_"
 
@@ -236,10 +236,6 @@ class Settings(BaseSettings):
                 f"the VDG ticket file {self.vdg_ticket_file} cannot be read ({exc.strerror or exc})"
             ) from exc
 
-    def keyring_entry(self) -> tuple[str, str] | None:
-        """Where the keyring holds this login's secret: (profile entry, user), or None."""
-        return keyring_entry(self.profile, self.login, self.username, self.certificate)
-
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`bipro_ruv.Client` (without the credentials)."""
         return {
@@ -283,20 +279,28 @@ def keyring_entry(
     return None
 
 
-def _from_keyring(values: dict[str, Any], login: str) -> None:
-    """Fill the method's secret from the keyring when the environment has none."""
-    secret = _SECRET_OF.get(login)
-    if secret is None or secret in values:
-        return
+def keyring_entry_of(values: Mapping[str, Any], login: str) -> tuple[str, str] | None:
+    """:func:`keyring_entry` of settings given as values (unchecked: the environment, options)."""
     certificate = values.get("certificate")
-    entry = keyring_entry(
+    return keyring_entry(
         str(values.get("profile") or "ruv"),
         login,
         str(values["username"]) if values.get("username") else None,
         Path(str(certificate)) if certificate else None,
     )
-    if entry is not None:
-        stored = stored_password(*entry)
+
+
+def stored_secret(values: Mapping[str, Any], login: str) -> SecretStr | None:
+    """The secret of ``login`` that the keyring holds for these settings, or None."""
+    entry = keyring_entry_of(values, login)
+    return stored_password(*entry) if entry is not None else None
+
+
+def _from_keyring(values: dict[str, Any], login: str) -> None:
+    """Fill the method's secret from the keyring when the environment has none."""
+    secret = _SECRET_OF.get(login)
+    if secret is not None and secret not in values:
+        stored = stored_secret(values, login)
         if stored is not None:
             values[secret] = stored
 

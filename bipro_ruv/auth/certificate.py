@@ -35,11 +35,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from bipro_ruv._wire.endpoints import ServiceKind
@@ -50,6 +47,12 @@ from bipro_ruv.auth.base import SecurityToken, TokenProvider
 from bipro_ruv.auth.connection import Connection
 from bipro_ruv.auth.sts import issue_sct
 from bipro_ruv.errors import CertificateError, ConfigurationError, TransportError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+# cryptography is imported where a certificate is read, not with the package: most clients log
+# in with a password, and its x509/pkcs12 modules cost some 60 ms of every start.
 
 __all__ = [
     "EXPIRY_WARNING_DAYS",
@@ -80,6 +83,8 @@ class ClientCertificate:
 
     @property
     def common_name(self) -> str:
+        from cryptography.x509.oid import NameOID
+
         names = self.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         value = names[0].value if names else self.subject
         return value if isinstance(value, str) else value.decode("utf-8", "replace")
@@ -129,6 +134,8 @@ class ClientCertificate:
             cafile, capath = (None, verify) if os.path.isdir(verify) else (verify, None)
         context = ssl.create_default_context(cafile=cafile, capath=capath)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        from cryptography.hazmat.primitives import serialization
+
         passphrase = secrets.token_bytes(32)
         key_pem = self._key.private_bytes(  # type: ignore[attr-defined]
             serialization.Encoding.PEM,
@@ -182,6 +189,8 @@ def load_certificate(path: str | os.PathLike[str], password: str | SecretStr | P
             f"the organisation certificate {file} cannot be read ({exc.strerror or exc}); "
             "check BIPRO_RUV_CERTIFICATE (the PKCS#12 file TGIC issued)"
         ) from exc
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     secret = password if isinstance(password, Password) else Password(password)
     try:
         key, certificate, chain = pkcs12.load_key_and_certificates(data, secret.reveal().encode("utf-8"))

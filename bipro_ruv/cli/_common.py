@@ -21,7 +21,6 @@ from rich.markup import escape
 
 from bipro_ruv._redact import redact
 from bipro_ruv.auth._rejections import RejectionReason
-from bipro_ruv.auth.stored import stored_password
 from bipro_ruv.auth.tgic import MtanChallenge
 from bipro_ruv.client import Client
 from bipro_ruv.errors import (
@@ -37,7 +36,7 @@ from bipro_ruv.errors import (
     TransportError,
 )
 from bipro_ruv.profiles import PROFILES
-from bipro_ruv.settings import Settings
+from bipro_ruv.settings import Settings, stored_secret
 
 __all__ = [
     "Connection",
@@ -174,12 +173,10 @@ class Connection:
     def _secret(values: dict[str, Any], name: str, label: str, variable: str) -> str | SecretStr:
         """The secret ``name`` from the keyring, else from a prompt (read once, handed on:
         Settings.from_env would read the keyring again)."""
-        unchecked = Settings.model_construct(**{**values, name: None})
-        entry = unchecked.keyring_entry()
-        stored = stored_password(*entry) if entry is not None else None
+        method = str(values.get("login") or "password")
+        stored = stored_secret(values, method)
         if stored is not None:
             return stored
-        method = str(values.get("login") or "password")
         return _ask(label, f"the {name.replace('_', ' ')}", variable, hide=True, keyring=True, method=method)
 
     def client(self, *, login: str | None = None, settings: Settings | None = None) -> Client:

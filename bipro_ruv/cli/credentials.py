@@ -11,7 +11,6 @@ certificate's password (under the file's name). Needs the optional extra:
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +18,7 @@ import click
 from bipro_ruv.auth._rejections import RejectionStore, system_of
 from bipro_ruv.auth.stored import delete_password, store_password, stored_password
 from bipro_ruv.cli._common import Connection, ExitCode, client_options, console, errors, fail
-from bipro_ruv.settings import keyring_entry
+from bipro_ruv.settings import keyring_entry_of
 
 __all__ = ["credentials"]
 
@@ -37,13 +36,7 @@ def _entry(connection: Connection, method: str | None) -> tuple[str, str]:
     login = method or str(values.get("login") or "password")
     if login == "vdg":
         login = "password"
-    certificate = values.get("certificate")
-    entry = keyring_entry(
-        connection.account_profile,
-        login,
-        connection.account_user,
-        Path(str(certificate)) if certificate else None,
-    )
+    entry = keyring_entry_of(values, login)
     if entry is None:
         if login == "certificate":
             fail("no certificate given", "name its file with BIPRO_RUV_CERTIFICATE.", ExitCode.USAGE)

@@ -88,11 +88,6 @@ def _records(
         raise CsvFormatError(f"line {line} is no readable CSV: {exc}", line=line) from exc
 
 
-def first_line(text: str) -> str:
-    """The header line (without reading the rest of the file into a list of lines)."""
-    return text.partition("\n")[0].rstrip("\r")
-
-
 def choose_delimiter(header_text: str, known: Mapping[str, Column]) -> tuple[str, list[str]]:
     """The delimiter that splits the header into the most known columns, and the cells."""
     best: tuple[int, int, str, list[str]] = (-1, -1, ";", [])

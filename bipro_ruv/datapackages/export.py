@@ -24,7 +24,7 @@ from bipro_ruv.datapackages.packages import LAYOUTS, TYPES, Package
 from bipro_ruv.errors import ConfigurationError
 from bipro_ruv.vsnr import Vsnr
 
-__all__ = ["columns_of", "row_values", "summary", "write_csv", "write_json", "write_xlsx"]
+__all__ = ["columns_of", "summary", "write_csv", "write_json", "write_xlsx"]
 
 _AMOUNT_FORMAT = "#,##0.00"
 _DATE_FORMAT = "DD.MM.YYYY"
@@ -66,12 +66,6 @@ def _rows(package: Package) -> Iterator[list[Any]]:
                 values.append(_plain(getattr(row, name)))
         values.extend(row.extra.get(title) for title in extra)
         yield values
-
-
-def row_values(package: Package, row: Any) -> list[Any]:
-    """One row's values in :func:`columns_of` order."""
-    single = package.model_copy(update={"rows": (row,)})
-    return next(_rows(single))
 
 
 def write_xlsx(package: Package, path: str | os.PathLike[str]) -> Path:
